@@ -1,0 +1,16 @@
+//! The one place that generates host bindings for the `rule-plugin` world; the rest of the host
+//! imports the types from here.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "rule-plugin",
+    additional_derives: [PartialEq],
+});
+
+pub use exports::vomo::reconcile::rules::{Comparison, ExternalSide};
+pub use vomo::reconcile::host::Level;
+pub use vomo::reconcile::types::{
+    Action, Alert, Cadence, ComparedField, Datetime, Description, DetailOutcome, Entity, Field,
+    FieldDrift, Finding, FindingKind, MissingVerdict, PartnerEntry, RuleError, ScopeReason,
+    Severity, TaskKind, Value,
+};

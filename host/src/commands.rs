@@ -1,0 +1,3 @@
+//! What each `reconciler` command does; `main` only parses and dispatches.
+
+pub mod plugins;

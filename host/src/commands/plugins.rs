@@ -1,0 +1,78 @@
+//! `reconciler plugins check` and `reconciler plugins list`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::bindings::TaskKind;
+use crate::builtin;
+use crate::runtime::{Plugin, PluginEngine};
+
+/// Loads one plugin (a path, or `builtin:RESOURCE`) and describes it.
+pub fn check(engine: &PluginEngine, file: &str) -> anyhow::Result<String> {
+    let plugin = match file.strip_prefix("builtin:") {
+        Some(resource) => {
+            let builtin = builtin::for_resource(resource)
+                .with_context(|| format!("there is no built-in plugin for `{resource}`"))?;
+            engine.load_bytes(builtin.name, builtin.bytes)?
+        }
+        None => engine.load(Path::new(file))?,
+    };
+    Ok(describe(&plugin))
+}
+
+/// Checks every `.wasm` file in `dir`; returns one line each and how many were refused.
+pub fn list(engine: &PluginEngine, dir: &Path) -> anyhow::Result<(String, usize)> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("failed to read plugin directory `{}`", dir.display()))?;
+    let mut files: Vec<_> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wasm"))
+        .collect();
+    files.sort();
+
+    let mut out = String::new();
+    let mut refused = 0;
+    for path in &files {
+        let file = path.file_name().unwrap_or_default().to_string_lossy();
+        match engine.load(path) {
+            Ok(plugin) => {
+                let d = plugin.description();
+                let fields = d.compared_fields.len();
+                let _ = writeln!(out, "{file}\t{}\t{}\t{fields} fields", d.resource, d.version);
+            }
+            Err(error) => {
+                refused += 1;
+                let _ = writeln!(out, "{file}\trefused: {error}");
+            }
+        }
+    }
+    if files.is_empty() {
+        let _ = writeln!(out, "no .wasm plugins in `{}`", dir.display());
+    }
+    Ok((out, refused))
+}
+
+fn describe(plugin: &Plugin) -> String {
+    let d = plugin.description();
+    let mut out = String::new();
+    let _ = writeln!(out, "plugin    {}", plugin.name());
+    let _ = writeln!(out, "resource  {}", d.resource);
+    let _ = writeln!(out, "version   {}", d.version);
+    let _ = writeln!(out, "digest    {}", plugin.digest());
+    let _ = writeln!(out, "compares");
+    for field in &d.compared_fields {
+        let _ = writeln!(out, "  {:<20} {}", field.name, field.rule);
+    }
+    let _ = writeln!(out, "cadences");
+    for cadence in &d.cadences {
+        let task = match cadence.task {
+            TaskKind::Incremental => "incremental",
+            TaskKind::Full => "full",
+            TaskKind::Audit => "audit",
+        };
+        let _ = writeln!(out, "  {task:<20} {}", cadence.schedule);
+    }
+    out
+}

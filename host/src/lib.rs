@@ -1,0 +1,15 @@
+//! Reconciliation host for VOMO partner integrations.
+//!
+//! The host owns scheduling, pagination, throttling and storage; the rules of each resource live
+//! in sandboxed WebAssembly rule plugins that implement the `rule-plugin` world in `wit/`.
+//!
+//! - [`bindings`]: the generated types of the plugin contract.
+//! - [`runtime`]: loads plugins and runs them under a deadline and a memory cap.
+//! - [`builtin`]: the rule plugins built into the host.
+//! - [`cli`] and [`commands`]: the `reconciler` command line.
+
+pub mod bindings;
+pub mod builtin;
+pub mod cli;
+pub mod commands;
+pub mod runtime;

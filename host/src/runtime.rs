@@ -1,0 +1,24 @@
+//! The sandboxed plugin runtime: loads rule plugins once, runs each call under a deadline and a
+//! memory cap, and treats everything a plugin returns as untrusted.
+//!
+//! [`PluginEngine`] is built once per process. [`PluginEngine::load`] turns a file into a
+//! validated [`Plugin`]; [`Plugin::instance`] gives a warm [`PluginInstance`] for one customer's
+//! settings, on which the host calls the rules once per record.
+
+mod cache;
+mod engine;
+mod error;
+mod imports;
+mod instance;
+mod limits;
+mod plugin;
+mod quarantine;
+mod sandbox;
+mod validate;
+
+pub use engine::PluginEngine;
+pub use error::{PluginError, TrapKind};
+pub use instance::PluginInstance;
+pub use limits::RuntimeLimits;
+pub use plugin::Plugin;
+pub use sandbox::Settings;

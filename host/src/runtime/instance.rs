@@ -1,0 +1,162 @@
+//! A warm plugin instance and the guarded calls the host makes on it.
+
+use wasmtime::Store;
+
+use super::error::{PluginError, TrapKind};
+use super::plugin::Plugin;
+use super::sandbox::{PluginState, Settings};
+use super::validate;
+use crate::bindings::{Action, Comparison, Description, DetailOutcome, Finding, MissingVerdict};
+use crate::bindings::{RuleError, RulePlugin};
+
+/// An instance kept alive across calls, rebuilt from the pre-instantiated component after a trap
+/// (a store whose call trapped cannot be entered again).
+pub struct PluginInstance {
+    plugin: Plugin,
+    settings: Settings,
+    live: Option<Live>,
+}
+
+struct Live {
+    store: Store<PluginState>,
+    bindings: RulePlugin,
+}
+
+impl PluginInstance {
+    pub(super) fn new(plugin: Plugin, settings: Settings) -> Self {
+        PluginInstance { plugin, settings, live: None }
+    }
+
+    /// The plugin this instance runs.
+    pub fn plugin(&self) -> &Plugin {
+        &self.plugin
+    }
+
+    /// Calls `describe`; the host validates the result when it loads the plugin.
+    pub fn describe(&mut self) -> Result<Description, PluginError> {
+        self.call("describe", |b, s| b.vomo_reconcile_rules().call_describe(s))
+    }
+
+    /// Compares the sides of one record and returns validated findings.
+    pub fn compare(&mut self, sides: &Comparison) -> Result<Vec<Finding>, PluginError> {
+        let result =
+            self.call("compare", |b, s| b.vomo_reconcile_rules().call_compare(s, sides))?;
+        let findings = self.rule("compare", result)?;
+        validate::findings(self.plugin.description(), &findings)
+            .map_err(|reason| self.plugin.invalid("compare", reason))?;
+        Ok(findings)
+    }
+
+    /// Asks for the corrective actions of one record's findings, validated.
+    pub fn plan(&mut self, findings: &[Finding]) -> Result<Vec<Action>, PluginError> {
+        let result = self.call("plan", |b, s| b.vomo_reconcile_rules().call_plan(s, findings))?;
+        let actions = self.rule("plan", result)?;
+        validate::actions(&actions).map_err(|reason| self.plugin.invalid("plan", reason))?;
+        Ok(actions)
+    }
+
+    /// Asks what a record missing from a listing means; a deletion verdict is accepted only for
+    /// a record VOMO no longer returns.
+    pub fn classify_missing(
+        &mut self,
+        id: u64,
+        outcome: &DetailOutcome,
+    ) -> Result<MissingVerdict, PluginError> {
+        let function = "classify-missing";
+        let result = self.call(function, |b, s| {
+            b.vomo_reconcile_rules().call_classify_missing(s, id, outcome)
+        })?;
+        let verdict = self.rule(function, result)?;
+        validate::verdict(outcome, &verdict)
+            .map_err(|reason| self.plugin.invalid(function, reason))?;
+        Ok(verdict)
+    }
+
+    fn rule<T>(
+        &self,
+        function: &'static str,
+        result: Result<T, RuleError>,
+    ) -> Result<T, PluginError> {
+        result.map_err(|error| PluginError::Rule {
+            plugin: self.plugin.name().to_owned(),
+            function,
+            error,
+        })
+    }
+
+    /// Runs one export under the deadline and the memory cap. A trap discards the instance and
+    /// counts towards quarantine; the next call starts from a fresh one.
+    fn call<T>(
+        &mut self,
+        function: &'static str,
+        run: impl FnOnce(&RulePlugin, &mut Store<PluginState>) -> wasmtime::Result<T>,
+    ) -> Result<T, PluginError> {
+        if self.plugin.is_quarantined() {
+            return Err(self.quarantined());
+        }
+        let ticks = self.plugin.inner.engine.limits.deadline_ticks();
+        let live = self.live()?;
+        live.store.data_mut().begin_call();
+        live.store.set_epoch_deadline(ticks);
+
+        match run(&live.bindings, &mut live.store) {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                let kind = trap_kind(&error, live.store.data().limiter.refused);
+                self.live = None;
+                let quarantined = self.plugin.record_trap();
+                let plugin = self.plugin.name();
+                tracing::info!(plugin, function, %kind, quarantined, "plugin trapped");
+                Err(PluginError::Trapped { plugin: plugin.to_owned(), function, kind })
+            }
+        }
+    }
+
+    fn live(&mut self) -> Result<&mut Live, PluginError> {
+        if self.live.is_none() {
+            self.live = Some(self.instantiate()?);
+        }
+        Ok(self.live.as_mut().expect("the instance was just made"))
+    }
+
+    fn instantiate(&self) -> Result<Live, PluginError> {
+        let inner = &self.plugin.inner;
+        let limits = &inner.engine.limits;
+        let state = PluginState::new(
+            inner.name.clone(),
+            self.settings.clone(),
+            limits.memory_cap,
+            limits.log_lines_per_call,
+        );
+        let mut store = Store::new(&inner.engine.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        // With epoch interruption on, a store without a deadline traps even while instantiating.
+        store.set_epoch_deadline(limits.deadline_ticks());
+
+        let bindings = inner.pre.instantiate(&mut store).map_err(|error| PluginError::Sandbox {
+            plugin: inner.name.to_string(),
+            reason: format!("{error:#}"),
+        })?;
+        Ok(Live { store, bindings })
+    }
+
+    fn quarantined(&self) -> PluginError {
+        let limits = &self.plugin.inner.engine.limits;
+        PluginError::Quarantined {
+            plugin: self.plugin.name().to_owned(),
+            traps: limits.quarantine_traps,
+            window_secs: limits.quarantine_window.as_secs(),
+        }
+    }
+}
+
+fn trap_kind(error: &wasmtime::Error, memory_refused: bool) -> TrapKind {
+    if error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
+        return TrapKind::Deadline;
+    }
+    if memory_refused {
+        return TrapKind::MemoryCap;
+    }
+    let message = format!("{error:#}");
+    TrapKind::Fault(message.lines().next().unwrap_or("unknown trap").to_owned())
+}

@@ -1,0 +1,106 @@
+//! A loaded rule plugin: compiled, checked against the world, pre-instantiated and described.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use wasmtime::component::Component;
+
+use super::engine::PluginEngine;
+use super::error::PluginError;
+use super::instance::PluginInstance;
+use super::quarantine::TrapWindow;
+use super::sandbox::{PluginState, Settings};
+use super::{imports, validate};
+use crate::bindings::{Description, RulePluginPre};
+
+/// A validated plugin, cheap to clone, from which warm instances are made.
+#[derive(Clone)]
+pub struct Plugin {
+    pub(super) inner: Arc<PluginInner>,
+}
+
+pub(super) struct PluginInner {
+    pub name: Arc<str>,
+    pub digest: String,
+    pub engine: PluginEngine,
+    pub pre: RulePluginPre<PluginState>,
+    pub description: OnceLock<Description>,
+    pub traps: Mutex<TrapWindow>,
+}
+
+impl Plugin {
+    pub(super) fn new(
+        engine: &PluginEngine,
+        name: &str,
+        component: Component,
+        bytes: &[u8],
+    ) -> Result<Plugin, PluginError> {
+        imports::check(name, &component, &engine.engine)?;
+        let wrong_world = |error: wasmtime::Error| PluginError::WrongWorld {
+            plugin: name.to_owned(),
+            reason: format!("{error:#}"),
+        };
+        let instance_pre = engine.linker.instantiate_pre(&component).map_err(wrong_world)?;
+        let pre = RulePluginPre::new(instance_pre).map_err(wrong_world)?;
+
+        let plugin = Plugin {
+            inner: Arc::new(PluginInner {
+                name: name.into(),
+                digest: blake3::hash(bytes).to_hex().to_string(),
+                engine: engine.clone(),
+                pre,
+                description: OnceLock::new(),
+                traps: Mutex::new(TrapWindow::default()),
+            }),
+        };
+        let description = plugin.instance(Settings::default()).describe()?;
+        validate::description(&description).map_err(|reason| plugin.invalid("describe", reason))?;
+        plugin.inner.description.get_or_init(|| description);
+        Ok(plugin)
+    }
+
+    /// How errors and logs name the plugin: its file, or the name it was loaded under.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The BLAKE3 digest of the plugin's bytes, in hex.
+    pub fn digest(&self) -> &str {
+        &self.inner.digest
+    }
+
+    /// What the plugin said about itself when it was loaded.
+    pub fn description(&self) -> &Description {
+        self.inner.description.get().expect("a loaded plugin has described itself")
+    }
+
+    /// A warm instance that reads `settings` through the host import. Instances are not shared
+    /// between threads; make one per worker.
+    pub fn instance(&self, settings: Settings) -> PluginInstance {
+        PluginInstance::new(self.clone(), settings)
+    }
+
+    /// Whether the plugin trapped too often and now refuses calls.
+    pub fn is_quarantined(&self) -> bool {
+        self.inner.traps.lock().expect("trap window lock").is_quarantined()
+    }
+
+    pub(super) fn record_trap(&self) -> bool {
+        let limits = &self.inner.engine.limits;
+        let mut traps = self.inner.traps.lock().expect("trap window lock");
+        traps.record(Instant::now(), limits.quarantine_traps, limits.quarantine_window)
+    }
+
+    pub(super) fn invalid(&self, function: &'static str, reason: String) -> PluginError {
+        PluginError::Invalid { plugin: self.name().to_owned(), function, reason }
+    }
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.name())
+            .field("digest", &self.digest())
+            .finish()
+    }
+}

@@ -1,0 +1,202 @@
+//! Checks every value a plugin returns before the host acts on it.
+
+use std::collections::HashSet;
+
+use crate::bindings::{Action, Description, DetailOutcome, Finding, FindingKind};
+use crate::bindings::{MissingVerdict, Value};
+
+/// Most findings one `compare` may return.
+pub const MAX_FINDINGS: usize = 64;
+/// Most actions one `plan` may return.
+pub const MAX_ACTIONS: usize = 16;
+/// Longest human text (a detail, an alert, a reason).
+pub const MAX_TEXT: usize = 1024;
+/// Longest text inside a value.
+pub const MAX_VALUE_TEXT: usize = 64 * 1024;
+/// Most items in a list value.
+pub const MAX_LIST: usize = 10_000;
+/// Most compared fields one plugin may declare.
+pub const MAX_FIELDS: usize = 256;
+/// Longest name (a resource, a field, a version).
+pub const MAX_NAME: usize = 128;
+
+/// A description must name a resource and a version, and declare distinct, sane fields.
+pub fn description(d: &Description) -> Result<(), String> {
+    name("resource", &d.resource)?;
+    if !d.resource.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        return Err(format!("resource `{}` is not lower-case letters and `_`", d.resource));
+    }
+    name("version", &d.version)?;
+    if d.compared_fields.len() > MAX_FIELDS {
+        return Err(format!("{} compared fields, more than {MAX_FIELDS}", d.compared_fields.len()));
+    }
+    let mut seen = HashSet::new();
+    for field in &d.compared_fields {
+        name("compared field", &field.name)?;
+        text("rule", &field.rule)?;
+        if !seen.insert(field.name.as_str()) {
+            return Err(format!("compared field `{}` is declared twice", field.name));
+        }
+    }
+    for cadence in &d.cadences {
+        cron::Schedule::try_from(cadence.schedule.as_str())
+            .map_err(|e| format!("cadence `{}` is not a cron expression: {e}", cadence.schedule))?;
+    }
+    Ok(())
+}
+
+/// Findings must be few, short, and name only declared fields.
+pub fn findings(d: &Description, findings: &[Finding]) -> Result<(), String> {
+    if findings.len() > MAX_FINDINGS {
+        return Err(format!("{} findings, more than {MAX_FINDINGS}", findings.len()));
+    }
+    for finding in findings {
+        text("finding detail", &finding.detail)?;
+        let drift = match &finding.kind {
+            FindingKind::SilentChange(drift) | FindingKind::ExternalDrift(drift) => drift,
+            _ => continue,
+        };
+        if !d.compared_fields.iter().any(|f| f.name == drift.field) {
+            return Err(format!(
+                "finding names field `{}`, which it does not compare",
+                drift.field
+            ));
+        }
+        value(&drift.expected)?;
+        value(&drift.actual)?;
+    }
+    Ok(())
+}
+
+/// Actions must be few and their texts short.
+pub fn actions(actions: &[Action]) -> Result<(), String> {
+    if actions.len() > MAX_ACTIONS {
+        return Err(format!("{} actions, more than {MAX_ACTIONS}", actions.len()));
+    }
+    for action in actions {
+        match action {
+            Action::Alert(alert) => text("alert message", &alert.message)?,
+            Action::Hold(why) => text("hold reason", why)?,
+            Action::Ignore(why) => text("ignore reason", why)?,
+            Action::Reprocess | Action::MarkDeleted | Action::PushExternal => {}
+        }
+    }
+    Ok(())
+}
+
+/// Only a record VOMO no longer returns may be judged deleted.
+pub fn verdict(outcome: &DetailOutcome, verdict: &MissingVerdict) -> Result<(), String> {
+    match (outcome, verdict) {
+        (DetailOutcome::Gone, _) | (_, MissingVerdict::ScopeChange(_)) => Ok(()),
+        (DetailOutcome::Present(_), MissingVerdict::Deleted) => {
+            Err("judged a record VOMO still returns (200) as deleted".to_owned())
+        }
+        (DetailOutcome::Forbidden, MissingVerdict::Deleted) => {
+            Err("judged a record VOMO refuses to show (403) as deleted".to_owned())
+        }
+    }
+}
+
+fn name(what: &str, value: &str) -> Result<(), String> {
+    if value.is_empty() || value.len() > MAX_NAME {
+        return Err(format!("{what} `{}` is empty or longer than {MAX_NAME} bytes", clip(value)));
+    }
+    Ok(())
+}
+
+fn text(what: &str, value: &str) -> Result<(), String> {
+    if value.len() > MAX_TEXT {
+        return Err(format!("{what} of {} bytes, longer than {MAX_TEXT}", value.len()));
+    }
+    Ok(())
+}
+
+fn value(value: &Value) -> Result<(), String> {
+    let too_long = |len: usize| format!("value text of {len} bytes, longer than {MAX_VALUE_TEXT}");
+    match value {
+        Value::Text(t) if t.len() > MAX_VALUE_TEXT => Err(too_long(t.len())),
+        Value::TextList(items) if items.len() > MAX_LIST => {
+            Err(format!("{} list items", items.len()))
+        }
+        Value::TextList(items) => match items.iter().find(|t| t.len() > MAX_VALUE_TEXT) {
+            Some(t) => Err(too_long(t.len())),
+            None => Ok(()),
+        },
+        Value::IntegerList(items) if items.len() > MAX_LIST => {
+            Err(format!("{} list items", items.len()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The start of a long text, for error messages.
+fn clip(value: &str) -> &str {
+    let mut end = value.len().min(40);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::{Alert, ComparedField, FieldDrift, Severity};
+
+    fn users() -> Description {
+        Description {
+            resource: "users".into(),
+            version: "1.0.0".into(),
+            compared_fields: vec![ComparedField { name: "email".into(), rule: "exact".into() }],
+            cadences: Vec::new(),
+        }
+    }
+
+    fn drift(field: &str, kind: fn(FieldDrift) -> FindingKind) -> Finding {
+        let drift = FieldDrift { field: field.into(), expected: Value::Null, actual: Value::Null };
+        Finding { kind: kind(drift), severity: Severity::Low, detail: String::new() }
+    }
+
+    #[test]
+    fn findings_may_only_name_compared_fields() {
+        assert!(findings(&users(), &[drift("email", FindingKind::SilentChange)]).is_ok());
+        let error = findings(&users(), &[drift("password", FindingKind::ExternalDrift)]);
+        assert!(error.expect_err("foreign field").contains("`password`"));
+    }
+
+    #[test]
+    fn too_many_actions_or_long_texts_are_refused() {
+        assert!(actions(&vec![Action::Reprocess; MAX_ACTIONS]).is_ok());
+        assert!(actions(&vec![Action::Reprocess; MAX_ACTIONS + 1]).is_err());
+        let long = Action::Alert(Alert { severity: Severity::High, message: "x".repeat(2000) });
+        assert!(actions(&[long]).is_err());
+    }
+
+    #[test]
+    fn description_needs_distinct_fields_and_valid_cadences() {
+        let mut d = users();
+        d.compared_fields.push(d.compared_fields[0].clone());
+        assert!(description(&d).expect_err("twice").contains("twice"));
+
+        let mut d = users();
+        d.cadences.push(crate::bindings::Cadence {
+            task: crate::bindings::TaskKind::Full,
+            schedule: "daily".into(),
+        });
+        assert!(description(&d).expect_err("bad cron").contains("`daily`"));
+        d.cadences[0].schedule = "0 0 3 * * SUN".into();
+        assert!(description(&d).is_ok());
+    }
+
+    #[test]
+    fn a_present_record_is_never_deleted() {
+        let present = DetailOutcome::Present(crate::bindings::Entity {
+            id: 1,
+            updated_at: None,
+            fields: Vec::new(),
+        });
+        assert!(verdict(&present, &MissingVerdict::Deleted).is_err());
+        assert!(verdict(&DetailOutcome::Forbidden, &MissingVerdict::Deleted).is_err());
+        assert!(verdict(&DetailOutcome::Gone, &MissingVerdict::Deleted).is_ok());
+    }
+}

@@ -1,0 +1,7 @@
+//! The host's integration tests, in one binary.
+
+mod support;
+
+mod cli;
+mod sandbox;
+mod users_plugin;

@@ -1,0 +1,108 @@
+//! The users rule plugin, run through the host exactly as a reconciliation run calls it.
+
+use reconciler::bindings::{
+    Action, Comparison, Datetime, DetailOutcome, Entity, ExternalSide, Field, FindingKind,
+    MissingVerdict, PartnerEntry, ScopeReason, Value,
+};
+use reconciler::runtime::PluginInstance;
+
+use crate::support::{engine, settings};
+
+fn users(pairs: &[(&str, &str)]) -> PluginInstance {
+    let engine = engine();
+    let plugin = engine.load_bytes("builtin:users", plugin_artifacts::USERS).expect("loads");
+    plugin.instance(settings(pairs))
+}
+
+fn text(name: &str, value: &str) -> Field {
+    Field { name: name.to_owned(), value: Value::Text(value.to_owned()) }
+}
+
+fn ann(phone: &str) -> Vec<Field> {
+    vec![
+        text("email", "ann@example.org"),
+        text("first_name", "Ann"),
+        text("last_name", "Lee"),
+        text("phone", phone),
+        text("birthday", "1975-12-01"),
+        text("membership_status", "ACCEPTED"),
+    ]
+}
+
+fn at(seconds: i64) -> Datetime {
+    Datetime { seconds, nanoseconds: 0 }
+}
+
+fn sides(vomo: Vec<Field>, updated: i64, partner: Vec<Field>, seen: i64) -> Comparison {
+    Comparison {
+        vomo: Some(Entity { id: 9, updated_at: Some(at(updated)), fields: vomo }),
+        partner: Some(PartnerEntry {
+            id: 9,
+            updated_at: at(seen),
+            fields: partner,
+            deleted: false,
+        }),
+        external: ExternalSide::NotRead,
+    }
+}
+
+#[test]
+fn description_reports_compared_fields_and_cadences() {
+    let instance = users(&[]);
+    let description = instance.plugin().description();
+    assert_eq!(description.resource, "users");
+    assert_eq!(description.compared_fields.len(), 10);
+    assert_eq!(description.cadences.len(), 3);
+}
+
+#[test]
+fn agreeing_sides_have_no_findings_through_the_host() {
+    let mut instance = users(&[]);
+    let same = sides(ann("+1 555 0100"), 50, ann("15550100"), 50);
+    assert!(instance.compare(&same).expect("compare").is_empty());
+}
+
+#[test]
+fn silent_phone_change_is_found_and_reprocessed_with_an_alert() {
+    let mut instance = users(&[]);
+    let changed = sides(ann("555 0199"), 50, ann("555 0100"), 50);
+    let findings = instance.compare(&changed).expect("compare");
+    assert_eq!(findings.len(), 1);
+    let FindingKind::SilentChange(drift) = &findings[0].kind else { panic!("{findings:?}") };
+    assert_eq!(drift.field, "phone");
+
+    let actions = instance.plan(&findings).expect("plan");
+    assert_eq!(actions[0], Action::Reprocess);
+    assert!(matches!(actions[1], Action::Alert(_)), "{actions:?}");
+}
+
+#[test]
+fn customer_settings_reach_the_plugin_through_the_host_import() {
+    let mut instance = users(&[("ignore-fields", "phone")]);
+    let changed = sides(ann("555 0199"), 50, ann("555 0100"), 50);
+    assert!(instance.compare(&changed).expect("compare").is_empty());
+}
+
+#[test]
+fn missing_user_is_classified_from_its_detail_fetch() {
+    let mut instance = users(&[]);
+    let deleted = instance.classify_missing(9, &DetailOutcome::Gone).expect("classify");
+    assert_eq!(deleted, MissingVerdict::Deleted);
+
+    let mut moved = ann("1");
+    moved.retain(|f| f.name != "membership_status");
+    moved.push(text("membership_status", "REMOVED"));
+    let present = DetailOutcome::Present(Entity { id: 9, updated_at: None, fields: moved });
+    let verdict = instance.classify_missing(9, &present).expect("classify");
+    assert_eq!(verdict, MissingVerdict::ScopeChange(ScopeReason::MovedOrganisation));
+}
+
+#[test]
+fn many_records_run_on_one_warm_instance() {
+    let mut instance = users(&[]);
+    for n in 0..2_000 {
+        let phone = format!("555 {n:04}");
+        let record = sides(ann(&phone), 50, ann(&phone), 50);
+        assert!(instance.compare(&record).expect("compare").is_empty());
+    }
+}

@@ -1,0 +1,28 @@
+# The front door: `just` lists the recipes.
+
+default:
+    @just --list
+
+# Run the demo (until the end-to-end demo lands: check the built-in users plugin).
+demo:
+    cargo run -p reconciler -- plugins check builtin:users
+
+# Run every test, as CI does.
+test:
+    cargo test --workspace
+
+# Run the benchmarks and print their figures (docs/benchmarks.md records them).
+bench:
+    cargo bench -p reconciler --bench plugin_call
+
+# Check every plugin this repository builds.
+plugins:
+    cargo run -p reconciler -- plugins list target/plugins/wasm32-wasip2/release
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Lint the code.
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,181 @@
+//! Paginated listings: cached id lists per caller and filter, and the list envelope of §3.1.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::query::Query;
+
+/// The platform's fixed page size.
+pub const PER_PAGE: usize = 15;
+
+/// Cached listings hold at most this many entries before the cache starts over.
+const CACHE_ENTRIES: usize = 512;
+
+/// Identifies one listing: which endpoint, for which caller, under which filter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct ListKey {
+    pub endpoint: &'static str,
+    pub caller: u32,
+    pub scope: u32,
+    pub filter: String,
+}
+
+/// Ids of filtered listings, rebuilt when the store has changed since they were made, so a
+/// page costs a slice instead of a scan.
+#[derive(Debug, Default)]
+pub struct ListCache {
+    entries: Mutex<HashMap<ListKey, (u64, Arc<Vec<u32>>)>>,
+}
+
+impl ListCache {
+    /// The ids for `key` at store `generation`, building them with `build` when stale.
+    pub fn ids(
+        &self,
+        key: ListKey,
+        generation: u64,
+        build: impl FnOnce() -> Vec<u32>,
+    ) -> Arc<Vec<u32>> {
+        if let Some((made_at, ids)) = self.lock().get(&key)
+            && *made_at == generation
+        {
+            return Arc::clone(ids);
+        }
+
+        let ids = Arc::new(build());
+        let mut entries = self.lock();
+        if entries.len() >= CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (generation, Arc::clone(&ids)));
+        ids
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ListKey, (u64, Arc<Vec<u32>>)>> {
+        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The Laravel paginator envelope.
+#[derive(Serialize)]
+pub struct Envelope<T> {
+    pub data: Vec<T>,
+    pub links: Links,
+    pub meta: Meta,
+}
+
+#[derive(Serialize)]
+pub struct Links {
+    pub first: String,
+    pub last: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Meta {
+    pub current_page: u32,
+    pub from: Option<usize>,
+    pub last_page: u32,
+    pub to: Option<usize>,
+    pub path: String,
+    pub per_page: usize,
+    pub total: usize,
+}
+
+/// The ids on 1-based `page` of `ids`; empty past the end.
+pub fn page_slice(ids: &[u32], page: u32) -> &[u32] {
+    let start = (page as usize - 1).saturating_mul(PER_PAGE);
+    let end = start.saturating_add(PER_PAGE).min(ids.len());
+    ids.get(start..end).unwrap_or(&[])
+}
+
+/// The envelope for `page` of a listing of `total` records at absolute `path`.
+pub fn envelope<T>(data: Vec<T>, total: usize, page: u32, path: &str, query: &Query) -> Envelope<T> {
+    let last_page = total.div_ceil(PER_PAGE).max(1) as u32;
+    let filter = query.without_page();
+    let link = |n: u32| {
+        if filter.is_empty() {
+            format!("{path}?page={n}")
+        } else {
+            format!("{path}?{filter}&page={n}")
+        }
+    };
+    let start = (page as usize - 1).saturating_mul(PER_PAGE);
+    let (from, to) = if data.is_empty() {
+        (None, None)
+    } else {
+        (Some(start + 1), Some(start + data.len()))
+    };
+    Envelope {
+        links: Links {
+            first: link(1),
+            last: link(last_page),
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < last_page).then(|| link(page + 1)),
+        },
+        meta: Meta {
+            current_page: page,
+            from,
+            last_page,
+            to,
+            path: path.to_owned(),
+            per_page: PER_PAGE,
+            total,
+        },
+        data,
+    }
+}
+
+/// A 200 JSON response from any serialisable value.
+pub fn json_response<T: Serialize>(value: &T) -> Response {
+    json_with_status(axum::http::StatusCode::OK, value)
+}
+
+/// A JSON response with `status`.
+pub fn json_with_status<T: Serialize>(status: axum::http::StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => {
+            let mut response = (status, body).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "response serialisation failed");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_counts_and_links_follow_laravel() {
+        let query = Query::parse(Some("page=2&name_like=a"));
+        let env = envelope(vec![1; 15], 40, 2, "http://h/v1/users", &query);
+        assert_eq!(env.meta.from, Some(16));
+        assert_eq!(env.meta.to, Some(30));
+        assert_eq!(env.meta.last_page, 3);
+        assert_eq!(env.links.first, "http://h/v1/users?name_like=a&page=1");
+        assert_eq!(env.links.prev.as_deref(), Some("http://h/v1/users?name_like=a&page=1"));
+        assert_eq!(env.links.next.as_deref(), Some("http://h/v1/users?name_like=a&page=3"));
+    }
+
+    #[test]
+    fn page_past_the_end_is_empty_with_null_bounds() {
+        let ids: Vec<u32> = (1..=20).collect();
+        assert_eq!(page_slice(&ids, 2), &ids[15..]);
+        assert!(page_slice(&ids, 3).is_empty());
+        let env = envelope(Vec::<u32>::new(), 20, 3, "p", &Query::default());
+        assert_eq!((env.meta.from, env.meta.to), (None, None));
+        assert!(env.links.next.is_none());
+    }
+}
