@@ -11,6 +11,6 @@ pub use exports::vomo::reconcile::rules::{Comparison, ExternalSide};
 pub use vomo::reconcile::host::Level;
 pub use vomo::reconcile::types::{
     Action, Alert, Cadence, ComparedField, Datetime, Description, DetailOutcome, Entity, Field,
-    FieldDrift, Finding, FindingKind, MissingVerdict, PartnerEntry, RuleError, ScopeReason,
+    FieldDrift, FieldKind, Finding, FindingKind, MissingVerdict, PartnerEntry, RuleError, ScopeReason,
     Severity, TaskKind, Value,
 };

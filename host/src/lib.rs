@@ -6,6 +6,10 @@
 //! - [`bindings`]: the generated types of the plugin contract.
 //! - [`runtime`]: loads plugins and runs them under a deadline and a memory cap.
 //! - [`builtin`]: the rule plugins built into the host.
+//! - [`store`]: partner state, checkpoints, runs, the journal and the other tables, on SQLite or
+//!   PostgreSQL.
+//! - [`throttle`]: the shared rate budget per token and the cap on customers served at once.
+//! - [`vomo`]: the VOMO API client, with retries and quirk-proof parsing.
 //! - [`cli`] and [`commands`]: the `reconciler` command line.
 
 pub mod bindings;
@@ -13,3 +17,6 @@ pub mod builtin;
 pub mod cli;
 pub mod commands;
 pub mod runtime;
+pub mod store;
+pub mod throttle;
+pub mod vomo;

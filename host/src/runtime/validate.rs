@@ -147,7 +147,11 @@ mod tests {
         Description {
             resource: "users".into(),
             version: "1.0.0".into(),
-            compared_fields: vec![ComparedField { name: "email".into(), rule: "exact".into() }],
+            compared_fields: vec![ComparedField {
+                name: "email".into(),
+                kind: crate::bindings::FieldKind::Text,
+                rule: "exact".into(),
+            }],
             cadences: Vec::new(),
         }
     }

@@ -4,4 +4,5 @@ mod support;
 
 mod cli;
 mod sandbox;
+mod store;
 mod users_plugin;

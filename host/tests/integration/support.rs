@@ -28,3 +28,66 @@ pub fn settings(pairs: &[(&str, &str)]) -> Settings {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Arc::new(map)
 }
+
+/// Where the store tests find PostgreSQL; CI starts the machine's server.
+pub fn postgres_admin_url() -> String {
+    std::env::var("RECONCILER_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Keeps a fresh store's backing file or database alive, and removes it when dropped.
+pub struct StoreGuard {
+    _dir: Option<tempfile::TempDir>,
+    database: Option<String>,
+}
+
+impl Drop for StoreGuard {
+    fn drop(&mut self) {
+        let Some(database) = self.database.take() else { return };
+        // Drop runs outside any runtime the test may still hold, so it gets one of its own.
+        let dropping = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            runtime.expect("runtime").block_on(async move {
+                use sqlx::Connection as _;
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await;
+                }
+            });
+        });
+        let _ = dropping.join();
+    }
+}
+
+/// A store on a fresh SQLite file or a fresh PostgreSQL database, migrations applied.
+pub async fn fresh_store(backend: &str) -> (reconciler::store::Store, StoreGuard) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+    if backend == "sqlite" {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = dir.path().join("store.db").display().to_string();
+        let store = reconciler::store::Store::open(&url).await.expect("sqlite store opens");
+        return (store, StoreGuard { _dir: Some(dir), database: None });
+    }
+
+    use sqlx::Connection as _;
+    let admin_url = postgres_admin_url();
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|error| {
+        panic!("PostgreSQL at `{admin_url}` is not reachable ({error}); start it or set RECONCILER_TEST_POSTGRES")
+    });
+    let database =
+        format!("reconciler_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let create = format!("CREATE DATABASE {database}");
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await
+        .expect("drop a stale database");
+    sqlx::query(sqlx::AssertSqlSafe(create)).execute(&mut admin).await.expect("create a test database");
+
+    let (base, _) = admin_url.rsplit_once('/').expect("the admin url names a database");
+    let store = reconciler::store::Store::open(&format!("{base}/{database}"))
+        .await
+        .expect("postgres store opens");
+    (store, StoreGuard { _dir: None, database: Some(database) })
+}

@@ -4,7 +4,7 @@ use crate::FindingKind;
 use crate::normalize;
 use crate::record::{field, is_later};
 use crate::{ComparedField, Comparison, Entity, ExternalSide, Field, FieldDrift, Finding};
-use crate::{PartnerEntry, Severity, Value};
+use crate::{FieldKind, PartnerEntry, Severity, Value};
 
 /// How one field's two values are judged equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,16 +83,23 @@ impl Rule {
     }
 }
 
-/// One compared field and its rule.
+/// One compared field, the type it is read as, and its rule.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldRule {
     pub name: &'static str,
+    pub kind: FieldKind,
     pub rule: Rule,
 }
 
 impl FieldRule {
+    /// A text field compared under `rule`.
     pub const fn new(name: &'static str, rule: Rule) -> Self {
-        FieldRule { name, rule }
+        FieldRule { name, kind: FieldKind::Text, rule }
+    }
+
+    /// A field of another type compared under `rule`.
+    pub const fn typed(name: &'static str, kind: FieldKind, rule: Rule) -> Self {
+        FieldRule { name, kind, rule }
     }
 }
 
@@ -100,6 +107,7 @@ impl FieldRule {
 pub fn compared_fields(rules: &[FieldRule]) -> Vec<ComparedField> {
     let describe = |r: &FieldRule| ComparedField {
         name: r.name.to_owned(),
+        kind: r.kind,
         rule: r.rule.describe().to_owned(),
     };
     rules.iter().map(describe).collect()

@@ -10,14 +10,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::gate::gate;
-use crate::listing::{envelope, json_response, page_slice};
+use crate::listing::{frame, json_response, page_slice, raw_json, write_page};
 use crate::model::{Membership, User, UserStatus};
 use crate::query::Query;
 use crate::state::SimState;
@@ -32,24 +32,15 @@ pub fn router(sim: Arc<SimState>) -> Router {
         .route("/projects/date/{id}", get(projects::date))
         .route("/projects/{id}", get(projects::detail))
         .route("/groups", get(groups::list).post(groups::create))
-        .route(
-            "/groups/{id}",
-            get(groups::detail).put(groups::update).delete(groups::delete),
-        )
-        .route(
-            "/groups/{id}/members",
-            get(groups::members).put(groups::replace_members),
-        )
+        .route("/groups/{id}", get(groups::detail).put(groups::update).delete(groups::delete))
+        .route("/groups/{id}/members", get(groups::members).put(groups::replace_members))
         .route("/forms", get(forms::list))
         .route("/forms/{id}/completions", get(forms::completions))
         .route("/forms/{id}/completions/{completion}", get(forms::completion))
         .route("/campaigns", get(catalog::campaigns))
         .route("/campaigns/{id}", get(catalog::campaign))
         .route("/certificates", get(catalog::certificates))
-        .route(
-            "/organizations",
-            get(catalog::organizations).post(catalog::create_organization),
-        )
+        .route("/organizations", get(catalog::organizations).post(catalog::create_organization))
         .route("/organizations/{id}", get(catalog::organization))
         .fallback(not_found)
         .layer(from_fn_with_state(Arc::clone(&sim), gate))
@@ -63,10 +54,7 @@ async fn not_found() -> ApiError {
 
 /// Parses a path id; anything that is not a positive integer names no record.
 pub fn path_id(text: &str) -> Result<u32, ApiError> {
-    text.parse::<u32>()
-        .ok()
-        .filter(|&id| id > 0)
-        .ok_or(ApiError::NotFound)
+    text.parse::<u32>().ok().filter(|&id| id > 0).ok_or(ApiError::NotFound)
 }
 
 /// One page of a listing of `ids`, each rendered by `render`.
@@ -78,12 +66,31 @@ pub fn page_response<T: Serialize>(
     ids: &[u32],
     render: impl Fn(u32) -> Option<T>,
 ) -> Response {
-    let data: Vec<T> = page_slice(ids, page)
-        .iter()
-        .filter_map(|&id| render(id))
-        .collect();
+    raw_page_response(sim, path, query, page, ids, |out, id| match render(id) {
+        Some(item) => serde_json::to_writer(out, &item).is_ok(),
+        None => false,
+    })
+}
+
+/// One page of a listing of `ids`, each written straight into the body by `write`.
+pub fn raw_page_response(
+    sim: &SimState,
+    path: &str,
+    query: &Query,
+    page: u32,
+    ids: &[u32],
+    write: impl FnMut(&mut Vec<u8>, u32) -> bool,
+) -> Response {
     let url = format!("{}{path}", sim.base_url);
-    json_response(&envelope(data, ids.len(), page, &url, query))
+    let total = ids.len();
+    let frame_of = |shown| frame(shown, total, page, &url, query);
+    match write_page(page_slice(ids, page), frame_of, write) {
+        Ok(body) => raw_json(body),
+        Err(error) => {
+            tracing::error!(%error, %path, "page serialisation failed");
+            ApiError::ServerError.into_response()
+        }
+    }
 }
 
 /// A single record wrapped as `{"data": ...}`.

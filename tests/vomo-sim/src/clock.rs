@@ -21,14 +21,8 @@ struct ClockState {
 impl SimClock {
     /// A clock reading `start`, frozen or ticking with real time.
     pub fn new(start: DateTime<Utc>, frozen: bool) -> Self {
-        let state = ClockState {
-            at: start,
-            since: Instant::now(),
-            frozen,
-        };
-        Self {
-            inner: Mutex::new(state),
-        }
+        let state = ClockState { at: start, since: Instant::now(), frozen };
+        Self { inner: Mutex::new(state) }
     }
 
     /// The current simulated instant.

@@ -49,9 +49,7 @@ impl Default for SimConfig {
 
 /// The fixed instant the clock starts at unless configured: `2025-11-05T10:00:00+00:00`.
 pub fn default_start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 11, 5, 10, 0, 0)
-        .single()
-        .unwrap_or(DateTime::UNIX_EPOCH)
+    Utc.with_ymd_and_hms(2025, 11, 5, 10, 0, 0).single().unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 /// How many records of each kind the generator makes.
@@ -95,10 +93,7 @@ impl DataSize {
 
     /// A small data set scaled to `users` users, with the other counts kept modest.
     pub fn with_users(users: u32) -> Self {
-        Self {
-            users,
-            ..Self::small()
-        }
+        Self { users, ..Self::small() }
     }
 }
 
@@ -111,10 +106,7 @@ pub struct RateLimit {
 
 impl Default for RateLimit {
     fn default() -> Self {
-        Self {
-            per_second: 3.0,
-            burst: 3,
-        }
+        Self { per_second: 3.0, burst: 3 }
     }
 }
 

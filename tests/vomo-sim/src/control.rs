@@ -102,13 +102,23 @@ impl Control {
     }
 
     /// Changes fields WITHOUT moving `updated_at`: the drift incremental polling cannot see.
-    pub fn update_silently(&self, resource: Resource, id: u32, fields: Value) -> Result<(), ControlError> {
+    pub fn update_silently(
+        &self,
+        resource: Resource,
+        id: u32,
+        fields: Value,
+    ) -> Result<(), ControlError> {
         let fields = object(fields)?;
         self.write(|store| fields::apply(store, resource, id, &fields))
     }
 
     /// Moves `updated_at` to `at`, or to the clock's now, changing nothing else.
-    pub fn touch(&self, resource: Resource, id: u32, at: Option<DateTime<Utc>>) -> Result<(), ControlError> {
+    pub fn touch(
+        &self,
+        resource: Resource,
+        id: u32,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), ControlError> {
         let at = at.map_or_else(|| self.sim.clock.now_secs(), |at| at.timestamp());
         self.write(|store| set_updated(store, resource, id, at))
     }
@@ -162,7 +172,12 @@ impl Control {
 
     /// Signs `user` up for project date `date`; `fields` may set `hours` (a number),
     /// `verified`, `guests`, `checked_in_at`, `checked_out_at`. Moves no `updated_at`.
-    pub fn add_participant(&self, date: u32, user: u32, fields: Value) -> Result<u32, ControlError> {
+    pub fn add_participant(
+        &self,
+        date: u32,
+        user: u32,
+        fields: Value,
+    ) -> Result<u32, ControlError> {
         let fields = object(fields)?;
         let now = self.sim.clock.now_secs();
         self.write(|store| {
@@ -191,7 +206,12 @@ impl Control {
     }
 
     /// Changes a live participation of `user` on `date`; moves no `updated_at`.
-    pub fn update_participant(&self, date: u32, user: u32, fields: Value) -> Result<(), ControlError> {
+    pub fn update_participant(
+        &self,
+        date: u32,
+        user: u32,
+        fields: Value,
+    ) -> Result<(), ControlError> {
         let fields = object(fields)?;
         self.write(|store| {
             let id = live_participant(store, date, user)?;
@@ -219,7 +239,9 @@ impl Control {
         let value = match resource {
             Resource::Users => serde_json::to_value(render::users::user_detail(&ctx, id)?),
             Resource::Projects => serde_json::to_value(render::projects::project_detail(&ctx, id)?),
-            Resource::ProjectDates => serde_json::to_value(render::projects::date_detail(&ctx, id)?),
+            Resource::ProjectDates => {
+                serde_json::to_value(render::projects::date_detail(&ctx, id)?)
+            }
             Resource::Groups => serde_json::to_value(render::groups::group(&ctx, id)?),
             Resource::Forms => serde_json::to_value(render::forms::form(&ctx, id)?),
             Resource::FormCompletions => serde_json::to_value(render::forms::completion(&ctx, id)?),
@@ -320,7 +342,10 @@ impl Control {
         self.sim.log.reset();
     }
 
-    fn write<T>(&self, change: impl FnOnce(&mut Store) -> Result<T, ControlError>) -> Result<T, ControlError> {
+    fn write<T>(
+        &self,
+        change: impl FnOnce(&mut Store) -> Result<T, ControlError>,
+    ) -> Result<T, ControlError> {
         let mut store = self.sim.write();
         let outcome = change(&mut store);
         store.bump();
@@ -336,14 +361,21 @@ fn object(fields: Value) -> Result<Map<String, Value>, ControlError> {
     }
 }
 
-fn set_updated(store: &mut Store, resource: Resource, id: u32, at: Secs) -> Result<(), ControlError> {
+fn set_updated(
+    store: &mut Store,
+    resource: Resource,
+    id: u32,
+    at: Secs,
+) -> Result<(), ControlError> {
     let slot = match resource {
         Resource::Users => &mut record(&mut store.users, id, "user")?.updated,
         Resource::Projects => &mut record(&mut store.projects, id, "project")?.updated,
         Resource::ProjectDates => &mut record(&mut store.dates, id, "project date")?.updated,
         Resource::Groups => &mut record(&mut store.groups, id, "group")?.updated,
         Resource::Forms => &mut record(&mut store.forms, id, "form")?.updated,
-        Resource::FormCompletions => &mut record(&mut store.completions, id, "form completion")?.updated,
+        Resource::FormCompletions => {
+            &mut record(&mut store.completions, id, "form completion")?.updated
+        }
         Resource::Campaigns => &mut record(&mut store.campaigns, id, "campaign")?.updated,
         Resource::Certificates => &mut record(&mut store.certificates, id, "certificate")?.updated,
         Resource::Organizations => &mut record(&mut store.orgs, id, "organization")?.updated,
@@ -359,7 +391,9 @@ fn deleted_flag(store: &mut Store, resource: Resource, id: u32) -> Result<&mut b
         Resource::ProjectDates => &mut record(&mut store.dates, id, "project date")?.deleted,
         Resource::Groups => &mut record(&mut store.groups, id, "group")?.deleted,
         Resource::Forms => &mut record(&mut store.forms, id, "form")?.deleted,
-        Resource::FormCompletions => &mut record(&mut store.completions, id, "form completion")?.deleted,
+        Resource::FormCompletions => {
+            &mut record(&mut store.completions, id, "form completion")?.deleted
+        }
         Resource::Campaigns => &mut record(&mut store.campaigns, id, "campaign")?.deleted,
         Resource::Certificates => &mut record(&mut store.certificates, id, "certificate")?.deleted,
         Resource::Organizations => &mut record(&mut store.orgs, id, "organization")?.deleted,
@@ -383,16 +417,15 @@ fn deleted_flag_ref(store: &Store, resource: Resource, id: u32) -> Option<&bool>
 
 fn live_participant(store: &Store, date: u32, user: u32) -> Result<u32, ControlError> {
     let found = store.date(u64::from(date)).and_then(|d| {
-        store
-            .live_participants(d)
-            .into_iter()
-            .find(|(_, p)| p.user == user)
-            .map(|(id, _)| id)
+        store.live_participants(d).into_iter().find(|(_, p)| p.user == user).map(|(id, _)| id)
     });
     found.ok_or_else(|| not_found("participant", user))
 }
 
-fn participant_fields(p: &mut Participant, fields: &Map<String, Value>) -> Result<(), ControlError> {
+fn participant_fields(
+    p: &mut Participant,
+    fields: &Map<String, Value>,
+) -> Result<(), ControlError> {
     for (key, value) in fields {
         match key.as_str() {
             "hours" => {
@@ -400,7 +433,9 @@ fn participant_fields(p: &mut Participant, fields: &Map<String, Value>) -> Resul
                     .as_f64()
                     .or_else(|| value.as_str()?.parse().ok())
                     .filter(|h| *h >= 0.0)
-                    .ok_or_else(|| ControlError::invalid(key, format!("expected hours, got `{value}`")))?;
+                    .ok_or_else(|| {
+                        ControlError::invalid(key, format!("expected hours, got `{value}`"))
+                    })?;
                 p.hours_centi = (hours * 100.0).round() as u32;
             }
             "verified" => p.verified = fields::flag(key, value)?,

@@ -1,5 +1,58 @@
 //! Profile values derived from the seed and a record id, so a million users need no strings.
 
+use std::fmt::{self, Display, Write};
+
+use serde::{Serialize, Serializer};
+
+/// A profile text that is either stored or derived on demand; it formats without allocating,
+/// so rendering a page of derived users costs no strings.
+#[derive(Clone, Copy, Debug)]
+pub enum Text<'a> {
+    Plain(&'a str),
+    Email { seed: u64, id: u64 },
+    Phone { seed: u64, id: u64 },
+    Address { seed: u64, id: u64 },
+}
+
+impl Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Text::Plain(text) => f.write_str(text),
+            Text::Email { seed, id } => {
+                lower(f, first_name(seed, id))?;
+                f.write_char('.')?;
+                lower(f, last_name(seed, id))?;
+                write!(f, ".{id}@{}", pick(DOMAINS, seed, id, 3))
+            }
+            Text::Phone { seed, id } => {
+                let bits = mix(seed, id, 4);
+                write!(f, "({}) 555-{:04}", 200 + bits % 800, (bits >> 16) % 10_000)
+            }
+            Text::Address { seed, id } => {
+                let bits = mix(seed, id, 5);
+                let (city, state, zip) = CITIES[(bits % CITIES.len() as u64) as usize];
+                let number = 100 + (bits >> 8) % 9_800;
+                let street = pick(STREETS, seed, id, 6);
+                let kind = pick(STREET_KINDS, seed, id, 7);
+                write!(f, "{number} {street} {kind}, {city}, {state} {zip}, USA")
+            }
+        }
+    }
+}
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Text::Plain(text) => serializer.serialize_str(text),
+            derived => serializer.collect_str(derived),
+        }
+    }
+}
+
+fn lower(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    text.chars().try_for_each(|c| f.write_char(c.to_ascii_lowercase()))
+}
+
 /// Mixes a seed, an id and a salt into 64 well-spread bits (splitmix64 finaliser).
 pub fn mix(seed: u64, id: u64, salt: u64) -> u64 {
     let mut z = seed
@@ -16,9 +69,9 @@ fn pick(list: &'static [&'static str], seed: u64, id: u64, salt: u64) -> &'stati
 
 const FIRST_NAMES: &[&str] = &[
     "Ada", "Ben", "Carmen", "Dmitri", "Elena", "Farah", "Gustavo", "Hana", "Ivan", "Jasmine",
-    "Kofi", "Leila", "Mateo", "Nadia", "Oscar", "Priya", "Quinn", "Rosa", "Samuel", "Tara",
-    "Umar", "Vera", "Wesley", "Ximena", "Yusuf", "Zoe", "Amara", "Bruno", "Chloe", "Diego",
-    "Esther", "Felix", "Grace", "Hugo", "Iris", "Jonah", "Kira", "Luca", "Maya", "Noah",
+    "Kofi", "Leila", "Mateo", "Nadia", "Oscar", "Priya", "Quinn", "Rosa", "Samuel", "Tara", "Umar",
+    "Vera", "Wesley", "Ximena", "Yusuf", "Zoe", "Amara", "Bruno", "Chloe", "Diego", "Esther",
+    "Felix", "Grace", "Hugo", "Iris", "Jonah", "Kira", "Luca", "Maya", "Noah",
 ];
 
 const LAST_NAMES: &[&str] = &[
@@ -29,8 +82,21 @@ const LAST_NAMES: &[&str] = &[
 ];
 
 const STREETS: &[&str] = &[
-    "Pine", "Oak", "Maple", "Cedar", "Elm", "Willow", "Birch", "Lakeview", "Hillcrest", "Main",
-    "Park", "Sunset", "River", "Meadow", "Spring",
+    "Pine",
+    "Oak",
+    "Maple",
+    "Cedar",
+    "Elm",
+    "Willow",
+    "Birch",
+    "Lakeview",
+    "Hillcrest",
+    "Main",
+    "Park",
+    "Sunset",
+    "River",
+    "Meadow",
+    "Spring",
 ];
 
 const STREET_KINDS: &[&str] = &["St", "Rd", "Ave", "Ln", "Dr", "Ct"];
@@ -60,9 +126,7 @@ pub fn last_name(seed: u64, id: u64) -> &'static str {
 
 /// The derived email of user `id`; it embeds the id so a lookup by email needs no index.
 pub fn email(seed: u64, id: u64) -> String {
-    let first = first_name(seed, id).to_ascii_lowercase();
-    let last = last_name(seed, id).to_ascii_lowercase();
-    format!("{first}.{last}.{id}@{}", pick(DOMAINS, seed, id, 3))
+    Text::Email { seed, id }.to_string()
 }
 
 /// The user id a derived email names, if `email` has the derived shape; the caller still
@@ -70,22 +134,6 @@ pub fn email(seed: u64, id: u64) -> String {
 pub fn id_in_email(email: &str) -> Option<u64> {
     let local = email.split('@').next()?;
     local.rsplit('.').next()?.parse().ok()
-}
-
-/// The derived phone number of user `id`.
-pub fn phone(seed: u64, id: u64) -> String {
-    let bits = mix(seed, id, 4);
-    format!("({}) 555-{:04}", 200 + bits % 800, (bits >> 16) % 10_000)
-}
-
-/// The derived single-line address of user `id`.
-pub fn address(seed: u64, id: u64) -> String {
-    let bits = mix(seed, id, 5);
-    let (city, state, zip) = CITIES[(bits % CITIES.len() as u64) as usize];
-    let number = 100 + (bits >> 8) % 9_800;
-    let street = pick(STREETS, seed, id, 6);
-    let kind = pick(STREET_KINDS, seed, id, 7);
-    format!("{number} {street} {kind}, {city}, {state} {zip}, USA")
 }
 
 /// The derived birthday of user `id`, in seconds at midnight UTC (1950 to 2005).

@@ -66,9 +66,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(body)).into_response();
         if let Self::TooManyRequests { retry_after } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
     }
@@ -91,10 +89,7 @@ pub enum ControlError {
 
 impl ControlError {
     pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
-        Self::InvalidField {
-            field: field.to_owned(),
-            reason: reason.into(),
-        }
+        Self::InvalidField { field: field.to_owned(), reason: reason.into() }
     }
 }
 
@@ -107,4 +102,6 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("data generation failed")]
+    Generate,
 }

@@ -96,6 +96,11 @@ impl FaultBook {
         self.lock().clone()
     }
 
+    /// Whether any fault is waiting.
+    pub fn armed(&self) -> bool {
+        self.any.load(Ordering::Acquire)
+    }
+
     /// Consumes the faults that match a request of `customer` to `path` asking for `page`.
     pub fn effects(&self, customer: u32, path: &str, page: u32) -> Effects {
         // The common case of no faults costs one atomic load.
@@ -120,40 +125,30 @@ impl FaultBook {
 fn apply(fault: &mut Fault, caller: u32, req_path: &str, req_page: u32, effects: &mut Effects) {
     let for_caller = |customer: &Option<u32>| customer.is_none_or(|c| c == caller);
     match fault {
-        Fault::Throttle {
-            customer,
-            count,
-            retry_after,
-        } if *customer == caller && *count > 0 && effects.throttle.is_none() => {
+        Fault::Throttle { customer, count, retry_after }
+            if *customer == caller && *count > 0 && effects.throttle.is_none() =>
+        {
             *count -= 1;
             effects.throttle = Some(*retry_after);
         }
-        Fault::Slow {
-            delay_ms,
-            count,
-            customer,
-        } if for_caller(customer) && count.is_none_or(|c| c > 0) => {
+        Fault::Slow { delay_ms, count, customer }
+            if for_caller(customer) && count.is_none_or(|c| c > 0) =>
+        {
             if let Some(left) = count {
                 *left -= 1;
             }
             let delay = effects.delay.unwrap_or_default() + Duration::from_millis(*delay_ms);
             effects.delay = Some(delay);
         }
-        Fault::ServerError {
-            path,
-            page,
-            count,
-            customer,
-        } if for_caller(customer) && *count > 0 && path == req_path && *page == req_page => {
+        Fault::ServerError { path, page, count, customer }
+            if for_caller(customer) && *count > 0 && path == req_path && *page == req_page =>
+        {
             *count -= 1;
             effects.server_error = true;
         }
-        Fault::DropConnection {
-            path,
-            page,
-            count,
-            customer,
-        } if for_caller(customer) && *count > 0 && path == req_path && *page == req_page => {
+        Fault::DropConnection { path, page, count, customer }
+            if for_caller(customer) && *count > 0 && path == req_path && *page == req_page =>
+        {
             *count -= 1;
             effects.drop_connection = true;
         }
@@ -194,7 +189,8 @@ impl FromStr for Fault {
 
         match parts.first().copied() {
             Some("500") | Some("drop") => {
-                let path = path().ok_or_else(|| format!("fault `{spec}` needs a path like /users"))?;
+                let path =
+                    path().ok_or_else(|| format!("fault `{spec}` needs a path like /users"))?;
                 let page = small(number(2, "page")?, 1);
                 let count = small(number(3, "count")?, 1);
                 Ok(if parts[0] == "500" {
@@ -204,7 +200,8 @@ impl FromStr for Fault {
                 })
             }
             Some("slow") => {
-                let delay_ms = number(1, "delay")?.ok_or_else(|| format!("fault `{spec}` needs a delay"))?;
+                let delay_ms =
+                    number(1, "delay")?.ok_or_else(|| format!("fault `{spec}` needs a delay"))?;
                 let count = number(2, "count")?.map(|c| small(Some(c), 1));
                 Ok(Fault::Slow { delay_ms, count, customer: None })
             }

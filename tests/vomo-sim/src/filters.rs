@@ -90,10 +90,7 @@ pub fn id(query: &Query, key: &str, errors: &mut FieldErrors) -> Option<u32> {
 
 /// A case-insensitive substring filter, lower-cased; empty means absent.
 pub fn like(query: &Query, key: &str) -> Option<String> {
-    query
-        .get(key)
-        .map(|text| text.trim().to_lowercase())
-        .filter(|text| !text.is_empty())
+    query.get(key).map(|text| text.trim().to_lowercase()).filter(|text| !text.is_empty())
 }
 
 /// Whether `haystack` contains the lower-cased `needle`, ignoring case.
@@ -101,9 +98,7 @@ pub fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     if haystack.is_ascii() && needle.is_ascii() {
         let (hay, pin) = (haystack.as_bytes(), needle.as_bytes());
         return pin.is_empty()
-            || hay
-                .windows(pin.len())
-                .any(|window| window.eq_ignore_ascii_case(pin));
+            || hay.windows(pin.len()).any(|window| window.eq_ignore_ascii_case(pin));
     }
     haystack.to_lowercase().contains(needle)
 }

@@ -35,7 +35,12 @@ pub async fn gate(State(sim): State<Arc<SimState>>, mut request: Request, next: 
     let (response, fault) = match customer {
         None => (ApiError::Unauthenticated.into_response(), None),
         Some(org) => {
-            let page = Query::parse(uri.query()).page_only().unwrap_or(1);
+            // Only fault matching needs the page; skip parsing it when no fault is armed.
+            let page = if sim.faults.armed() {
+                Query::parse(uri.query()).page_only().unwrap_or(1)
+            } else {
+                1
+            };
             request.extensions_mut().insert(Caller { org });
             admit(&sim, org, &path, page, request, next).await
         }

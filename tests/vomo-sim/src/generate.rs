@@ -16,41 +16,52 @@ const HISTORY_START: Secs = 1_577_836_800;
 const DAY: Secs = 86_400;
 
 const ORG_PLACES: &[&str] = &[
-    "Harbor", "Northside", "Riverbend", "Maple Valley", "Eastgate", "Summit", "Lakeshore",
-    "Westfield", "Cedar Hill", "Brightwater",
+    "Harbor",
+    "Northside",
+    "Riverbend",
+    "Maple Valley",
+    "Eastgate",
+    "Summit",
+    "Lakeshore",
+    "Westfield",
+    "Cedar Hill",
+    "Brightwater",
 ];
 const ORG_CAUSES: &[&str] = &[
-    "Food Bank", "Animal Rescue", "Literacy Project", "Habitat Crew", "Youth League",
-    "Senior Outreach", "Clean Water Fund", "Community Garden",
+    "Food Bank",
+    "Animal Rescue",
+    "Literacy Project",
+    "Habitat Crew",
+    "Youth League",
+    "Senior Outreach",
+    "Clean Water Fund",
+    "Community Garden",
 ];
 const PROJECT_NAMES: &[&str] = &[
-    "Park Cleanup", "Food Drive", "Tutoring Night", "Tree Planting", "Shelter Shift",
-    "Coat Collection", "River Survey", "Meal Delivery", "Library Sort", "Blood Drive",
+    "Park Cleanup",
+    "Food Drive",
+    "Tutoring Night",
+    "Tree Planting",
+    "Shelter Shift",
+    "Coat Collection",
+    "River Survey",
+    "Meal Delivery",
+    "Library Sort",
+    "Blood Drive",
 ];
-const GROUP_NAMES: &[&str] = &[
-    "Weekend Crew", "Drivers", "Team Leads", "Kitchen Help", "Greeters", "Board",
-];
-const FORM_NAMES: &[(&str, &str)] = &[
-    ("Liability Waiver", "WAIVER"),
-    ("Intake Survey", "SURVEY"),
-    ("Skills Profile", "PROFILE"),
-];
+const GROUP_NAMES: &[&str] =
+    &["Weekend Crew", "Drivers", "Team Leads", "Kitchen Help", "Greeters", "Board"];
+const FORM_NAMES: &[(&str, &str)] =
+    &[("Liability Waiver", "WAIVER"), ("Intake Survey", "SURVEY"), ("Skills Profile", "PROFILE")];
 const ANSWERS: &[&str] = &["M", "Yes", "No", "Agree", "Weekends", "Spanish", "Driving"];
 const CAMPAIGN_NAMES: &[&str] = &["Spring Drive", "Giving Week", "Back to School", "Winter Warmth"];
-const CERTIFICATE_NAMES: &[(&str, &str)] = &[
-    ("CPR Certified", "2_YEARS"),
-    ("Food Handler", "1_YEAR"),
-    ("Forklift Safety", "NEVER"),
-];
+const CERTIFICATE_NAMES: &[(&str, &str)] =
+    &[("CPR Certified", "2_YEARS"), ("Food Handler", "1_YEAR"), ("Forklift Safety", "NEVER")];
 
 /// Builds the store for `seed` and `size`, with every timestamp at or before `now`.
 pub fn generate(seed: u64, size: &DataSize, now: Secs) -> Store {
     let mut store = Store::new(seed);
-    let mut maker = Generator {
-        rng: ChaCha8Rng::seed_from_u64(seed),
-        now,
-        members: Vec::new(),
-    };
+    let mut maker = Generator { rng: ChaCha8Rng::seed_from_u64(seed), now, members: Vec::new() };
 
     maker.orgs(&mut store, size);
     maker.users(&mut store, size);
@@ -191,7 +202,11 @@ impl Generator {
                 active: self.rng.random_bool(0.9),
                 allow_guests: self.rng.random_bool(0.5),
                 age_limit: [0, 13, 16, 18][self.rng.random_range(0..4)],
-                privacy: if self.rng.random_bool(0.85) { Privacy::Public } else { Privacy::Private },
+                privacy: if self.rng.random_bool(0.85) {
+                    Privacy::Public
+                } else {
+                    Privacy::Private
+                },
                 author: self.member(org),
                 owners: self.owners(store, org, created),
                 campaigns: self.campaign_refs(store, org),
@@ -264,7 +279,8 @@ impl Generator {
             // Spread shifts a week apart around the clock's start; half the projects also
             // have one today so `/projects/today` has entries.
             let week = i64::from(n) - i64::from(size.dates_per_project / 2);
-            let day = if n == 0 && project % 2 == 0 { today } else { today + week * 7 * DAY };
+            let day =
+                if n == 0 && project.is_multiple_of(2) { today } else { today + week * 7 * DAY };
             let starts = day + DAY / 24 * self.rng.random_range(8..16);
             let ends = starts + DAY / 24 * self.rng.random_range(2..6);
             let id = store.dates.len() as u32 + 1;
@@ -369,7 +385,14 @@ impl Generator {
         }
     }
 
-    fn completions(&mut self, store: &mut Store, form: u32, org: u32, fields: &[u32], size: &DataSize) {
+    fn completions(
+        &mut self,
+        store: &mut Store,
+        form: u32,
+        org: u32,
+        fields: &[u32],
+        size: &DataSize,
+    ) {
         for _ in 0..size.completions_per_form {
             let Some(user) = self.member(org) else { break };
             let id = store.completions.len() as u32 + 1;

@@ -244,6 +244,46 @@ pub struct Certificate {
     pub deleted: bool,
 }
 
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verified => "VERIFIED",
+            Self::Unverified => "UNVERIFIED",
+            Self::Deactivated => "DEACTIVATED",
+        }
+    }
+}
+
+impl Membership {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "ACCEPTED",
+            Self::Pending => "PENDING",
+            Self::Removed => "REMOVED",
+        }
+    }
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Volunteer => "VOLUNTEER",
+            Self::Organizer => "ORGANIZER",
+            Self::Admin => "ADMIN",
+        }
+    }
+}
+
+impl Gender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::M => "M",
+            Self::F => "F",
+            Self::N => "N",
+        }
+    }
+}
+
 /// Converts a 1-based id into a position in a record vector.
 pub fn slot(id: u64) -> Option<usize> {
     usize::try_from(id).ok()?.checked_sub(1)

@@ -29,13 +29,8 @@ struct LimiterState {
 
 impl RateLimiter {
     pub fn new(limit: Option<RateLimit>) -> Self {
-        let state = LimiterState {
-            limit,
-            next_free: HashMap::new(),
-        };
-        Self {
-            inner: Mutex::new(state),
-        }
+        let state = LimiterState { limit, next_free: HashMap::new() };
+        Self { inner: Mutex::new(state) }
     }
 
     /// The limit in force, if any.
@@ -65,15 +60,11 @@ impl RateLimiter {
         let ahead = tat - now;
         if ahead > tolerance {
             let wait = ahead - tolerance;
-            return Decision::Deny {
-                retry_after: whole_seconds(wait),
-            };
+            return Decision::Deny { retry_after: whole_seconds(wait) };
         }
         state.next_free.insert(caller, tat + interval);
         let room = tolerance.saturating_sub(ahead).as_secs_f64() / interval.as_secs_f64();
-        Decision::Allow {
-            remaining: room as u32,
-        }
+        Decision::Allow { remaining: room as u32 }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
@@ -92,10 +83,7 @@ mod tests {
     use super::*;
 
     fn limiter() -> RateLimiter {
-        RateLimiter::new(Some(RateLimit {
-            per_second: 3.0,
-            burst: 3,
-        }))
+        RateLimiter::new(Some(RateLimit { per_second: 3.0, burst: 3 }))
     }
 
     #[test]

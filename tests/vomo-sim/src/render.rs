@@ -23,26 +23,17 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// A boolean the reference shows as `0`/`1`.
     pub fn flag(&self, on: bool) -> Flag {
-        Flag {
-            on,
-            numeric: self.quirks,
-        }
+        Flag { on, numeric: self.quirks }
     }
 
     /// An id the reference shows as a string in embedded places.
     pub fn loose_id(&self, id: u32) -> LooseId {
-        LooseId {
-            id: u64::from(id),
-            as_string: self.quirks,
-        }
+        LooseId { id: u64::from(id), as_string: self.quirks }
     }
 
     /// A REST timestamp, `2025-11-05T10:00:00+00:00`.
     pub fn rest(&self, secs: Secs) -> Time {
-        Time {
-            secs,
-            style: Style::Rest,
-        }
+        Time { secs, style: Style::Rest }
     }
 
     /// A participation timestamp, `2021-03-30T15:29:03.000000Z` under the quirks.
@@ -59,17 +50,11 @@ impl Ctx<'_> {
 
     /// A calendar date, `1975-12-01`.
     pub fn date(&self, secs: Secs) -> Time {
-        Time {
-            secs,
-            style: Style::Date,
-        }
+        Time { secs, style: Style::Date }
     }
 
     /// Hours in hundredths, `"4.00"` under the quirks.
     pub fn hours(&self, centi: u32) -> Hours {
-        Hours {
-            centi,
-            as_string: self.quirks,
-        }
+        Hours { centi, as_string: self.quirks }
     }
 }

@@ -52,13 +52,8 @@ struct LogState {
 impl RequestLog {
     /// A log keeping the last `capacity` requests (0 keeps counters only).
     pub fn new(capacity: usize) -> Self {
-        let state = LogState {
-            capacity,
-            ..LogState::default()
-        };
-        Self {
-            inner: Mutex::new(state),
-        }
+        let state = LogState { capacity, ..LogState::default() };
+        Self { inner: Mutex::new(state) }
     }
 
     /// Counts and remembers one answered request.

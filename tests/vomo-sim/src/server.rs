@@ -34,7 +34,7 @@ impl Simulator {
         let now = config.start_time.timestamp();
         let store = tokio::task::spawn_blocking(move || generate(seed, &size, now))
             .await
-            .unwrap_or_else(|_| generate(seed, &config.size, now));
+            .map_err(|_| StartError::Generate)?;
 
         let base_url = format!("http://{api_addr}/v1");
         let sim = Arc::new(SimState::new(config, store, base_url.clone()));
@@ -46,14 +46,7 @@ impl Simulator {
         ];
         tracing::info!(%api_addr, %control_addr, "simulator started");
 
-        Ok(SimHandle {
-            api_addr,
-            control_addr,
-            base_url,
-            control,
-            shutdown,
-            tasks,
-        })
+        Ok(SimHandle { api_addr, control_addr, base_url, control, shutdown, tasks })
     }
 }
 
@@ -121,22 +114,24 @@ impl Drop for SimHandle {
 /// Binds 127.0.0.1:`port`.
 pub async fn bind(port: u16) -> Result<TcpListener, StartError> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    TcpListener::bind(addr).await.map_err(|source| StartError::Bind {
-        addr: addr.to_string(),
-        source,
-    })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr: addr.to_string(), source })
 }
 
 /// The address a listener is bound to.
 pub fn local_addr(listener: &TcpListener) -> Result<SocketAddr, StartError> {
-    listener.local_addr().map_err(|source| StartError::Bind {
-        addr: "127.0.0.1".to_owned(),
-        source,
-    })
+    listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr: "127.0.0.1".to_owned(), source })
 }
 
 /// Serves `router` on `listener` with Nagle off, until `stop` turns true.
-pub fn serve(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+pub fn serve(
+    listener: TcpListener,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     let listener = listener.tap_io(|stream| {
         // Small JSON answers on keep-alive connections must not wait for Nagle.
         let _ = stream.set_nodelay(true);

@@ -49,10 +49,6 @@ impl SimState {
 
     /// A render context over `store` at the current simulator time.
     pub fn ctx<'a>(&self, store: &'a Store) -> Ctx<'a> {
-        Ctx {
-            store,
-            quirks: self.config.quirks,
-            now: self.clock.now_secs(),
-        }
+        Ctx { store, quirks: self.config.quirks, now: self.clock.now_secs() }
     }
 }

@@ -1,9 +1,8 @@
 //! The record store of one simulator: every organisation's data plus the few indexes it needs.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::derive;
+use crate::derive::{self, Text};
 use crate::model::{
     Campaign, Certificate, Completion, Form, Group, Org, Participant, Profile, Project,
     ProjectDate, Secs, User, slot,
@@ -36,11 +35,11 @@ pub struct Store {
 /// A user's profile values, borrowed when explicit and derived otherwise.
 #[derive(Clone, Debug)]
 pub struct ProfileView<'a> {
-    pub first_name: Cow<'a, str>,
-    pub last_name: Cow<'a, str>,
-    pub email: Cow<'a, str>,
-    pub phone: Cow<'a, str>,
-    pub address: Cow<'a, str>,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: Text<'a>,
+    pub phone: Text<'a>,
+    pub address: Text<'a>,
     pub birthday: Secs,
 }
 
@@ -61,10 +60,7 @@ impl ProfileView<'_> {
 impl Store {
     /// An empty store whose derived values come from `seed`.
     pub fn new(seed: u64) -> Self {
-        Self {
-            seed,
-            ..Self::default()
-        }
+        Self { seed, ..Self::default() }
     }
 
     /// A counter that moves on every write, so cached listings know they are stale.
@@ -135,21 +131,21 @@ impl Store {
     pub fn profile(&self, id: u32) -> ProfileView<'_> {
         if let Some(profile) = self.profiles.get(&id) {
             return ProfileView {
-                first_name: Cow::Borrowed(&profile.first_name),
-                last_name: Cow::Borrowed(&profile.last_name),
-                email: Cow::Borrowed(&profile.email),
-                phone: Cow::Borrowed(&profile.phone),
-                address: Cow::Borrowed(&profile.address),
+                first_name: &profile.first_name,
+                last_name: &profile.last_name,
+                email: Text::Plain(&profile.email),
+                phone: Text::Plain(&profile.phone),
+                address: Text::Plain(&profile.address),
                 birthday: profile.birthday,
             };
         }
         let (seed, id) = (self.seed, u64::from(id));
         ProfileView {
-            first_name: Cow::Borrowed(derive::first_name(seed, id)),
-            last_name: Cow::Borrowed(derive::last_name(seed, id)),
-            email: Cow::Owned(derive::email(seed, id)),
-            phone: Cow::Owned(derive::phone(seed, id)),
-            address: Cow::Owned(derive::address(seed, id)),
+            first_name: derive::first_name(seed, id),
+            last_name: derive::last_name(seed, id),
+            email: Text::Email { seed, id },
+            phone: Text::Phone { seed, id },
+            address: Text::Address { seed, id },
             birthday: derive::birthday(seed, id),
         }
     }
@@ -234,9 +230,7 @@ impl Store {
 
     /// Whether `group` has live subgroups.
     pub fn has_subgroups(&self, group: u32) -> bool {
-        self.groups
-            .iter()
-            .any(|g| !g.deleted && g.parent == Some(group))
+        self.groups.iter().any(|g| !g.deleted && g.parent == Some(group))
     }
 
     /// Records that `participant` belongs to `user`, for the user detail's participations.

@@ -29,25 +29,23 @@ impl Stamp {
         let (year, month, day) = civil_from_days(days);
         let (h, m, s) = (rem / 3600, rem / 60 % 60, rem % 60);
 
-        let mut stamp = Stamp {
-            buf: [0; 32],
-            len: 0,
-        };
-        stamp.number(year, 4);
+        let mut stamp = Stamp { buf: [0; 32], len: 0 };
+        stamp.two(year / 100);
+        stamp.two(year % 100);
         stamp.push(b'-');
-        stamp.number(month, 2);
+        stamp.two(month);
         stamp.push(b'-');
-        stamp.number(day, 2);
+        stamp.two(day);
         if style == Style::Date {
             return stamp;
         }
 
         stamp.push(if style == Style::Plain { b' ' } else { b'T' });
-        stamp.number(h, 2);
+        stamp.two(h);
         stamp.push(b':');
-        stamp.number(m, 2);
+        stamp.two(m);
         stamp.push(b':');
-        stamp.number(s, 2);
+        stamp.two(s);
         match style {
             Style::Rest => stamp.extend(b"+00:00"),
             Style::Micros => stamp.extend(b".000000Z"),
@@ -75,12 +73,11 @@ impl Stamp {
         }
     }
 
-    fn number(&mut self, value: i64, width: u32) {
-        let value = value.clamp(0, 10_i64.pow(width) - 1);
-        for place in (0..width).rev() {
-            let digit = (value / 10_i64.pow(place)) % 10;
-            self.push(b'0' + digit as u8);
-        }
+    /// Writes two digits of `value` (clamped to 0..=99).
+    fn two(&mut self, value: i64) {
+        let value = value.clamp(0, 99) as u8;
+        self.push(b'0' + value / 10);
+        self.push(b'0' + value % 10);
     }
 }
 
@@ -88,11 +85,6 @@ impl std::fmt::Display for Stamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// Formats `secs` in `style` as an owned string.
-pub fn format(secs: i64, style: Style) -> String {
-    Stamp::new(secs, style).as_str().to_owned()
 }
 
 /// Year, month and day of a count of days since 1970-01-01 (proleptic Gregorian).
@@ -154,6 +146,10 @@ fn repair_offset(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn format(secs: i64, style: Style) -> String {
+        Stamp::new(secs, style).to_string()
+    }
 
     #[test]
     fn styles_match_the_reference_examples() {

@@ -106,17 +106,14 @@ pub async fn organization(
 ) -> Result<Response, ApiError> {
     let id = path_id(&id)?;
     let store = sim.read();
-    let visible = store
-        .org(u64::from(id))
-        .is_some_and(|o| !o.deleted && store.in_family(caller.org, o.id));
+    let visible =
+        store.org(u64::from(id)).is_some_and(|o| !o.deleted && store.in_family(caller.org, o.id));
     if !visible {
         return Err(ApiError::NotFound);
     }
     let ctx = sim.ctx(&store);
     let in_family = |other: u32| store.in_family(caller.org, other);
-    catalog::org_detail(&ctx, id, in_family)
-        .map(data_response)
-        .ok_or(ApiError::NotFound)
+    catalog::org_detail(&ctx, id, in_family).map(data_response).ok_or(ApiError::NotFound)
 }
 
 /// `POST /organizations`: partner-only; no simulated token is a partner's, so always 403.

@@ -31,12 +31,8 @@ pub async fn list(
     ApiError::check(errors)?;
 
     let store = sim.read();
-    let key = ListKey {
-        endpoint: "forms",
-        caller: caller.org,
-        scope: 0,
-        filter: query.without_page(),
-    };
+    let key =
+        ListKey { endpoint: "forms", caller: caller.org, scope: 0, filter: query.without_page() };
     let ids = sim.lists.ids(key, store.generation(), || {
         let family = store.family_mask(caller.org);
         positions(&store.forms, |f| {
@@ -102,14 +98,11 @@ pub async fn completion(
     let completion = path_id(&completion)?;
     let store = sim.read();
     visible_form(&store, caller.org, form)?;
-    let found = store
-        .completion(u64::from(completion))
-        .is_some_and(|c| !c.deleted && c.form == form);
+    let found =
+        store.completion(u64::from(completion)).is_some_and(|c| !c.deleted && c.form == form);
     if !found {
         return Err(ApiError::NotFound);
     }
     let ctx = sim.ctx(&store);
-    forms::completion(&ctx, completion)
-        .map(data_response)
-        .ok_or(ApiError::NotFound)
+    forms::completion(&ctx, completion).map(data_response).ok_or(ApiError::NotFound)
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::users::{add, optional_text, required_text};
-use super::{body_object, data_response, listed, page_response, path_id};
+use super::{body_object, data_response, listed, page_response, path_id, raw_page_response};
 use crate::config::GroupDeleteStatus;
 use crate::error::{ApiError, FieldErrors};
 use crate::filters::{TimeWindow, id as id_filter};
@@ -36,12 +36,8 @@ pub async fn list(
     ApiError::check(errors)?;
 
     let store = sim.read();
-    let key = ListKey {
-        endpoint: "groups",
-        caller: caller.org,
-        scope: 0,
-        filter: query.without_page(),
-    };
+    let key =
+        ListKey { endpoint: "groups", caller: caller.org, scope: 0, filter: query.without_page() };
     let ids = sim.lists.ids(key, store.generation(), || {
         let family = store.family_mask(caller.org);
         let admitted = |g: &Group| {
@@ -204,12 +200,8 @@ fn member_page(
     query: &Query,
     page: u32,
 ) -> Response {
-    let key = ListKey {
-        endpoint: "groups/members",
-        caller,
-        scope: group,
-        filter: query.without_page(),
-    };
+    let key =
+        ListKey { endpoint: "groups/members", caller, scope: group, filter: query.without_page() };
     let ids = sim.lists.ids(key, store.generation(), || {
         let members = store.group(u64::from(group)).map(|g| g.members.as_slice());
         members
@@ -221,7 +213,7 @@ fn member_page(
     });
     let ctx = sim.ctx(store);
     let path = format!("/groups/{group}/members");
-    page_response(sim, &path, query, page, &ids, |id| users::user(&ctx, id))
+    raw_page_response(sim, &path, query, page, &ids, |out, id| users::write_user(out, &ctx, id))
 }
 
 /// `PUT /groups/{id}/members`: replaces the whole membership; answers with the member list.
@@ -263,9 +255,8 @@ fn validate(
 ) -> Result<GroupInput, ApiError> {
     let mut errors = FieldErrors::new();
     let name = required_text(body, "name", &mut errors);
-    let description = body
-        .contains_key("description")
-        .then(|| optional_text(body, "description", &mut errors));
+    let description =
+        body.contains_key("description").then(|| optional_text(body, "description", &mut errors));
     let member_moniker = optional_text(body, "member_moniker", &mut errors);
     let subgroup_moniker = optional_text(body, "subgroup_moniker", &mut errors);
     let created_by = user_field(store, caller, body, "created_by_user_id", &mut errors);
@@ -314,7 +305,8 @@ fn parent_field(
     }
     let parent = value.as_u64().and_then(|id| u32::try_from(id).ok());
     let usable = parent.filter(|&p| {
-        visible_group(store, caller, p).is_ok() && !editing.is_some_and(|g| creates_cycle(store, g, p))
+        visible_group(store, caller, p).is_ok()
+            && !editing.is_some_and(|g| creates_cycle(store, g, p))
     });
     if usable.is_none() {
         add(errors, "parent_id", format!("invalid `parent_id` value `{value}`"));
@@ -363,9 +355,7 @@ fn member_list(
 
 /// Whether user `id` is a listed member of the caller's family.
 fn is_member(store: &Store, caller: u32, id: u32) -> bool {
-    store
-        .user(u64::from(id))
-        .is_some_and(|u| listed(u) && store.in_family(caller, u.org))
+    store.user(u64::from(id)).is_some_and(|u| listed(u) && store.in_family(caller, u.org))
 }
 
 fn sorted(mut ids: Vec<u32>) -> Vec<u32> {

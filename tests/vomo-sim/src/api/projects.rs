@@ -111,10 +111,7 @@ fn admits(store: &Store, filter: &ProjectFilter, p: &Project) -> bool {
         && filter.published.is_none_or(|published| p.draft != published)
         && filter.anytime.is_none_or(|anytime| p.anytime == anytime)
         && filter.orgs.as_ref().is_none_or(|orgs| orgs.contains(&p.org))
-        && filter
-            .name
-            .as_deref()
-            .is_none_or(|name| contains_ignoring_case(&p.name, name))
+        && filter.name.as_deref().is_none_or(|name| contains_ignoring_case(&p.name, name))
         && (filter.dates_from.is_none() && filter.dates_until.is_none() || has_date_in_range())
 }
 
@@ -131,9 +128,7 @@ pub async fn detail(
         return Err(ApiError::NotFound);
     }
     let ctx = sim.ctx(&store);
-    projects::project_detail(&ctx, id)
-        .map(data_response)
-        .ok_or(ApiError::NotFound)
+    projects::project_detail(&ctx, id).map(data_response).ok_or(ApiError::NotFound)
 }
 
 /// `GET /projects/today`: the family's project dates starting on the clock's current UTC day.
@@ -154,9 +149,9 @@ pub async fn today(
         scope: (day / DAY) as u32,
         filter: query.without_page(),
     };
-    let ids = sim.lists.ids(key, store.generation(), || {
-        dates_between(&store, caller.org, day, day + DAY)
-    });
+    let ids = sim
+        .lists
+        .ids(key, store.generation(), || dates_between(&store, caller.org, day, day + DAY));
     let ctx = sim.ctx(&store);
     Ok(page_response(&sim, "/projects/today", &query, page, &ids, |id| {
         projects::project_date(&ctx, id)
@@ -166,15 +161,15 @@ pub async fn today(
 fn dates_between(store: &Store, caller: u32, from: Secs, until: Secs) -> Vec<u32> {
     let family = store.family_mask(caller);
     let live_project = |project: u32| {
-        store
-            .project(u64::from(project))
-            .is_some_and(|p| !p.deleted && family[p.org as usize])
+        store.project(u64::from(project)).is_some_and(|p| !p.deleted && family[p.org as usize])
     };
     store
         .dates
         .iter()
         .enumerate()
-        .filter(|(_, d)| !d.deleted && d.starts >= from && d.starts < until && live_project(d.project))
+        .filter(|(_, d)| {
+            !d.deleted && d.starts >= from && d.starts < until && live_project(d.project)
+        })
         .map(|(index, _)| index as u32 + 1)
         .collect()
 }
@@ -193,7 +188,5 @@ pub async fn date(
         return Err(ApiError::NotFound);
     }
     let ctx = sim.ctx(&store);
-    projects::date_detail(&ctx, id)
-        .map(data_response)
-        .ok_or(ApiError::NotFound)
+    projects::date_detail(&ctx, id).map(data_response).ok_or(ApiError::NotFound)
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::{body_object, data_response, listed, page_response, path_id};
+use super::{body_object, data_response, listed, path_id, raw_page_response};
 use crate::error::{ApiError, FieldErrors};
 use crate::filters::{TimeWindow, contains_ignoring_case, like};
 use crate::gate::Caller;
@@ -44,21 +44,21 @@ pub async fn list(
     ApiError::check(errors)?;
 
     let store = sim.read();
-    let key = ListKey {
-        endpoint: "users",
-        caller: caller.org,
-        scope: 0,
-        filter: query.without_page(),
-    };
+    let key =
+        ListKey { endpoint: "users", caller: caller.org, scope: 0, filter: query.without_page() };
     let ids = sim.lists.ids(key, store.generation(), || select(&store, caller.org, &filter));
     let ctx = sim.ctx(&store);
-    Ok(page_response(&sim, "/users", &query, page, &ids, |id| users::user(&ctx, id)))
+    Ok(raw_page_response(&sim, "/users", &query, page, &ids, |out, id| {
+        users::write_user(out, &ctx, id)
+    }))
 }
 
 fn select(store: &Store, org: u32, filter: &UserFilter) -> Vec<u32> {
     let family = store.family_mask(org);
     let ids = store.users.iter().enumerate().filter(|(_, user)| {
-        family[user.org as usize] && listed(user) && filter.window.admits(user.created, user.updated)
+        family[user.org as usize]
+            && listed(user)
+            && filter.window.admits(user.created, user.updated)
     });
     ids.map(|(index, _)| index as u32 + 1)
         .filter(|&id| matches_profile(store, id, filter))
@@ -71,13 +71,13 @@ fn matches_profile(store: &Store, id: u32, filter: &UserFilter) -> bool {
     }
     let profile = store.profile(id);
     let name_ok = filter.name.as_deref().is_none_or(|name| {
-        contains_ignoring_case(&profile.first_name, name)
-            || contains_ignoring_case(&profile.last_name, name)
+        contains_ignoring_case(profile.first_name, name)
+            || contains_ignoring_case(profile.last_name, name)
     });
     let email_ok = filter
         .email
         .as_deref()
-        .is_none_or(|email| contains_ignoring_case(&profile.email, email));
+        .is_none_or(|email| contains_ignoring_case(&profile.email.to_string(), email));
     name_ok && email_ok
 }
 
@@ -94,9 +94,7 @@ pub async fn detail(
         return Err(ApiError::NotFound);
     }
     let ctx = sim.ctx(&store);
-    users::user_detail(&ctx, id)
-        .map(data_response)
-        .ok_or(ApiError::NotFound)
+    users::user_detail(&ctx, id).map(data_response).ok_or(ApiError::NotFound)
 }
 
 /// A validated `POST /users` body.
@@ -144,7 +142,7 @@ fn update_existing(store: &mut Store, caller: u32, id: u32, input: Upsert, now: 
         return;
     }
     let mut profile = input.profile;
-    profile.address = store.profile(id).address.into_owned();
+    profile.address = store.profile(id).address.to_string();
     store.set_profile(id, profile);
     if let Some(row) = store.user_mut(u64::from(id)) {
         row.gender = input.gender;

@@ -15,7 +15,12 @@ use crate::timefmt;
 type Fields = Map<String, Value>;
 
 /// Sets the given fields of record `id`; timestamps are the caller's business.
-pub fn apply(store: &mut Store, resource: Resource, id: u32, fields: &Fields) -> Result<(), ControlError> {
+pub fn apply(
+    store: &mut Store,
+    resource: Resource,
+    id: u32,
+    fields: &Fields,
+) -> Result<(), ControlError> {
     match resource {
         Resource::Users => user(store, id, fields),
         Resource::Projects => project(store, id, fields),
@@ -210,11 +215,7 @@ fn new_completion(store: &mut Store, now: Secs, fields: &Fields) -> Result<u32, 
         .into_iter()
         .map(|field| {
             store.next_response_id += 1;
-            FieldResponse {
-                id: store.next_response_id,
-                field,
-                value: String::new(),
-            }
+            FieldResponse { id: store.next_response_id, field, value: String::new() }
         })
         .collect();
     store.completions.push(Completion {
@@ -430,24 +431,20 @@ fn org(store: &mut Store, id: u32, fields: &Fields) -> Result<(), ControlError> 
 }
 
 /// The record with 1-based `id` in `records`.
-pub fn record<'a, T>(records: &'a mut [T], id: u32, what: &'static str) -> Result<&'a mut T, ControlError> {
-    slot(u64::from(id))
-        .and_then(|index| records.get_mut(index))
-        .ok_or_else(|| not_found(what, id))
+pub fn record<'a, T>(
+    records: &'a mut [T],
+    id: u32,
+    what: &'static str,
+) -> Result<&'a mut T, ControlError> {
+    slot(u64::from(id)).and_then(|index| records.get_mut(index)).ok_or_else(|| not_found(what, id))
 }
 
 pub fn not_found(resource: &'static str, id: u32) -> ControlError {
-    ControlError::NotFound {
-        resource,
-        id: u64::from(id),
-    }
+    ControlError::NotFound { resource, id: u64::from(id) }
 }
 
 fn unknown(resource: Resource, field: &str) -> ControlError {
-    ControlError::UnknownField {
-        resource: resource.name(),
-        field: field.to_owned(),
-    }
+    ControlError::UnknownField { resource: resource.name(), field: field.to_owned() }
 }
 
 fn text(key: &str, value: &Value) -> Result<String, ControlError> {
@@ -513,11 +510,9 @@ pub fn instant(key: &str, value: &Value) -> Result<Secs, ControlError> {
     if let Some(secs) = value.as_i64() {
         return Ok(secs);
     }
-    value
-        .as_str()
-        .and_then(timefmt::parse_instant)
-        .map(|at| at.timestamp())
-        .ok_or_else(|| ControlError::invalid(key, format!("expected an ISO 8601 time, got `{value}`")))
+    value.as_str().and_then(timefmt::parse_instant).map(|at| at.timestamp()).ok_or_else(|| {
+        ControlError::invalid(key, format!("expected an ISO 8601 time, got `{value}`"))
+    })
 }
 
 fn date(key: &str, value: &Value) -> Result<Secs, ControlError> {
@@ -527,7 +522,10 @@ fn date(key: &str, value: &Value) -> Result<Secs, ControlError> {
         .ok_or_else(|| ControlError::invalid(key, format!("expected YYYY-MM-DD, got `{value}`")))
 }
 
-fn enumeration<T: serde::de::DeserializeOwned>(key: &str, value: &Value) -> Result<T, ControlError> {
+fn enumeration<T: serde::de::DeserializeOwned>(
+    key: &str,
+    value: &Value,
+) -> Result<T, ControlError> {
     let upper = value.as_str().map(str::to_uppercase).unwrap_or_default();
     serde_json::from_value(Value::String(upper))
         .map_err(|_| ControlError::invalid(key, format!("unknown value `{value}`")))

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -37,7 +37,9 @@ pub fn router(control: Control) -> Router {
         .route("/rate-limit", get(rate_limit).put(set_rate_limit))
         .route("/requests", get(requests).delete(reset_requests))
         .route("/stats", get(stats))
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"message": "unknown control route"}))) })
+        .fallback(|| async {
+            (StatusCode::NOT_FOUND, Json(json!({"message": "unknown control route"})))
+        })
         .with_state(control)
 }
 
@@ -55,7 +57,9 @@ impl From<ControlError> for ControlFailure {
 impl IntoResponse for ControlFailure {
     fn into_response(self) -> Response {
         let status = match self.0 {
-            ControlError::NotFound { .. } | ControlError::UnknownResource(_) => StatusCode::NOT_FOUND,
+            ControlError::NotFound { .. } | ControlError::UnknownResource(_) => {
+                StatusCode::NOT_FOUND
+            }
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         (status, Json(json!({"message": self.0.to_string()}))).into_response()
@@ -118,7 +122,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
-async fn read(State(control): State<Control>, Path((resource, id)): Path<(String, u32)>) -> Outcome {
+async fn read(
+    State(control): State<Control>,
+    Path((resource, id)): Path<(String, u32)>,
+) -> Outcome {
     let resource: Resource = resource.parse()?;
     let record = control
         .record(resource, id)
@@ -159,7 +166,10 @@ async fn touch(
     done()
 }
 
-async fn remove(State(control): State<Control>, Path((resource, id)): Path<(String, u32)>) -> Outcome {
+async fn remove(
+    State(control): State<Control>,
+    Path((resource, id)): Path<(String, u32)>,
+) -> Outcome {
     control.delete(resource.parse()?, id)?;
     done()
 }
@@ -212,7 +222,10 @@ async fn update_participant(
     done()
 }
 
-async fn cancel_participant(State(control): State<Control>, Path((date, user)): Path<(u32, u32)>) -> Outcome {
+async fn cancel_participant(
+    State(control): State<Control>,
+    Path((date, user)): Path<(u32, u32)>,
+) -> Outcome {
     control.cancel_participant(date, user)?;
     done()
 }
@@ -235,7 +248,10 @@ async fn rate_limit(State(control): State<Control>) -> Json<Value> {
     Json(json!({ "rate_limit": control.rate_limit() }))
 }
 
-async fn set_rate_limit(State(control): State<Control>, Json(limit): Json<Option<RateLimit>>) -> StatusCode {
+async fn set_rate_limit(
+    State(control): State<Control>,
+    Json(limit): Json<Option<RateLimit>>,
+) -> StatusCode {
     control.set_rate_limit(limit);
     StatusCode::NO_CONTENT
 }

@@ -155,16 +155,9 @@ pub fn org_detail<'a>(
     visible: impl Fn(u32) -> bool,
 ) -> Option<OrgDetailJson<'a>> {
     let o = ctx.store.org(u64::from(id))?;
-    let relation = |r: &'a Org| OrgRefJson {
-        id: r.id,
-        name: &r.name,
-        slug: &r.slug,
-    };
-    let parent = o
-        .parent
-        .filter(|&p| visible(p))
-        .and_then(|p| ctx.store.org(u64::from(p)))
-        .map(relation);
+    let relation = |r: &'a Org| OrgRefJson { id: r.id, name: &r.name, slug: &r.slug };
+    let parent =
+        o.parent.filter(|&p| visible(p)).and_then(|p| ctx.store.org(u64::from(p))).map(relation);
     let children = ctx
         .store
         .orgs
@@ -172,9 +165,5 @@ pub fn org_detail<'a>(
         .filter(|c| c.parent == Some(id) && !c.deleted)
         .map(relation)
         .collect();
-    Some(OrgDetailJson {
-        org: org_json(ctx, o),
-        parent,
-        children,
-    })
+    Some(OrgDetailJson { org: org_json(ctx, o), parent, children })
 }

@@ -121,10 +121,7 @@ pub struct ParticipantJson {
 pub fn project<'a>(ctx: &Ctx<'a>, id: u32) -> Option<ProjectJson<'a>> {
     let p = ctx.store.project(u64::from(id))?;
     let org = ctx.store.org(u64::from(p.org))?;
-    let next_date = ctx
-        .store
-        .next_date(p, ctx.now)
-        .and_then(|date| project_date(ctx, date));
+    let next_date = ctx.store.next_date(p, ctx.now).and_then(|date| project_date(ctx, date));
     Some(ProjectJson {
         kind: "project",
         id,
@@ -162,10 +159,7 @@ pub fn project_detail<'a>(ctx: &Ctx<'a>, id: u32) -> Option<ProjectDetailJson<'a
         .filter(|&&date| ctx.store.date(u64::from(date)).is_some_and(|d| !d.deleted))
         .filter_map(|&date| project_date(ctx, date))
         .collect();
-    Some(ProjectDetailJson {
-        project: project(ctx, id)?,
-        all_dates,
-    })
+    Some(ProjectDetailJson { project: project(ctx, id)?, all_dates })
 }
 
 fn owners(ctx: &Ctx<'_>, project: u32, p: &Project) -> Vec<OwnerJson> {
@@ -209,10 +203,7 @@ fn campaigns<'a>(ctx: &Ctx<'a>, p: &Project) -> Vec<CampaignRefJson<'a>> {
         .iter()
         .filter_map(|&id| {
             let campaign = ctx.store.campaign(u64::from(id)).filter(|c| !c.deleted)?;
-            Some(CampaignRefJson {
-                id: ctx.loose_id(id),
-                campaign_name: &campaign.name,
-            })
+            Some(CampaignRefJson { id: ctx.loose_id(id), campaign_name: &campaign.name })
         })
         .collect()
 }

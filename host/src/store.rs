@@ -1,0 +1,165 @@
+//! The host's memory: partner state, checkpoints, runs and their findings, the action journal,
+//! the dead-letter queue, alerts, the review queue and known participants.
+//!
+//! SQLite (one file, WAL) is the default; PostgreSQL serves several hosts sharing one database.
+//! Both run the same SQL (`$n` placeholders and `ON CONFLICT` work on both), the same migrations
+//! in spirit (`migrations/sqlite`, `migrations/postgres`) and the same tests. Timestamps are
+//! microseconds since the Unix epoch, UTC. Every write is an idempotent upsert or insert-once,
+//! and every batch goes in one transaction.
+
+mod alerts;
+mod checkpoints;
+mod dead_letters;
+mod journal;
+mod participants;
+mod partner;
+mod reviews;
+mod runs;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqliteSynchronous;
+
+pub use alerts::Alert;
+pub use dead_letters::DeadLetter;
+pub use journal::{ActionState, JournalEntry};
+pub use participants::Participant;
+pub use partner::PartnerRow;
+pub use reviews::{Review, ReviewState};
+pub use runs::{FindingRow, NewRun, RunCounts, RunId, RunOutcome, RunRecord};
+
+/// Microseconds since the Unix epoch, UTC.
+pub type Micros = i64;
+
+/// The current time in [`Micros`].
+pub fn now_micros() -> Micros {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// An error of the store, naming what it was doing.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("failed to open the store at `{url}`")]
+    Open {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("failed to apply the store's migrations")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("store query failed while {doing}")]
+    Query {
+        doing: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("the store holds an unreadable value while {doing}: {reason}")]
+    Corrupt { doing: &'static str, reason: String },
+}
+
+pub(crate) type StoreResult<T> = Result<T, StoreError>;
+
+pub(crate) fn query_error(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Query { doing, source }
+}
+
+/// The store, on one of its two backends.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same code against whichever pool the store holds; the body is compiled once per
+/// backend, so SQL and binds must suit both.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+impl Store {
+    /// Opens the store at `url` and applies migrations: `postgres://…` for PostgreSQL, anything
+    /// else (`sqlite://file.db` or a plain path) for a SQLite file, created if missing.
+    pub async fn open(url: &str) -> StoreResult<Store> {
+        let open_error = |source| StoreError::Open { url: url.to_owned(), source };
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(open_error)?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(StoreError::Migrate)?;
+            Backend::Postgres(pool)
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
+                .map_err(open_error)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            // One writer at a time is what SQLite allows anyway; a single connection avoids
+            // `database is locked` between our own writers.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await
+                .map_err(open_error)?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(StoreError::Migrate)?;
+            Backend::Sqlite(pool)
+        };
+        Ok(Store { backend })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// Reads one column of a row, naming what the store was doing if it cannot.
+pub(crate) fn column<'r, R, T>(row: &'r R, name: &str, doing: &'static str) -> StoreResult<T>
+where
+    R: sqlx::Row,
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+{
+    row.try_get(name).map_err(query_error(doing))
+}
+
+/// Keeps only the last of the items sharing a key, in their original order. PostgreSQL refuses
+/// an upsert that touches one row twice, and the last write is the one that must win.
+pub(crate) fn last_per_key<'t, T, K: Eq + std::hash::Hash>(
+    items: &'t [T],
+    key: impl Fn(&'t T) -> K,
+) -> Vec<&'t T> {
+    let mut last = std::collections::HashMap::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        last.insert(key(item), index);
+    }
+    let kept = items.iter().enumerate().filter(|(index, item)| last.get(&key(item)) == Some(index));
+    kept.map(|(_, item)| item).collect()
+}

@@ -1,0 +1,65 @@
+//! Alerts raised by runs, kept for the audit trail and for whoever is watching.
+
+use super::{Micros, RunId, Store, StoreResult, column, on_pool, query_error};
+
+/// One alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub customer: String,
+    pub run_id: Option<RunId>,
+    /// `low`, `medium` or `high`.
+    pub severity: String,
+    /// What raised it, such as `breaker_open`, `audit_issues` or `scope_change`.
+    pub kind: String,
+    pub message: String,
+    pub created_at: Micros,
+}
+
+impl Store {
+    /// Records an alert.
+    pub async fn add_alert(&self, alert: &Alert) -> StoreResult<()> {
+        let doing = "recording an alert";
+        let sql = "INSERT INTO alerts (customer, run_id, severity, kind, message, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6)";
+        on_pool!(self, |pool| {
+            sqlx::query(sql)
+                .bind(&alert.customer)
+                .bind(alert.run_id)
+                .bind(&alert.severity)
+                .bind(&alert.kind)
+                .bind(&alert.message)
+                .bind(alert.created_at)
+                .execute(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(())
+        })
+    }
+
+    /// A customer's alerts, newest first.
+    pub async fn alerts(&self, customer: &str, limit: i64) -> StoreResult<Vec<Alert>> {
+        let doing = "reading alerts";
+        let sql = "SELECT customer, run_id, severity, kind, message, created_at FROM alerts \
+                   WHERE customer = $1 ORDER BY id DESC LIMIT $2";
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(sql)
+                .bind(customer)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(query_error(doing))?;
+            rows.iter()
+                .map(|row| {
+                    Ok(Alert {
+                        customer: column(row, "customer", doing)?,
+                        run_id: column(row, "run_id", doing)?,
+                        severity: column(row, "severity", doing)?,
+                        kind: column(row, "kind", doing)?,
+                        message: column(row, "message", doing)?,
+                        created_at: column(row, "created_at", doing)?,
+                    })
+                })
+                .collect()
+        })
+    }
+}

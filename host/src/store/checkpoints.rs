@@ -1,0 +1,71 @@
+//! Polling checkpoints: the highest `updated_at` processed, per customer and resource.
+
+use super::{Micros, Store, StoreResult, on_pool, query_error};
+
+impl Store {
+    /// The checkpoint of a customer's resource; none before the first backfill completes.
+    pub async fn checkpoint(&self, customer: &str, resource: &str) -> StoreResult<Option<Micros>> {
+        let doing = "reading a checkpoint";
+        let sql = "SELECT updated_at FROM checkpoints WHERE customer = $1 AND resource = $2";
+        on_pool!(self, |pool| {
+            sqlx::query_scalar(sql)
+                .bind(customer)
+                .bind(resource)
+                .fetch_optional(pool)
+                .await
+                .map_err(query_error(doing))
+        })
+    }
+
+    /// Moves a checkpoint to `updated_at`; it never moves backwards.
+    pub async fn advance_checkpoint(
+        &self,
+        customer: &str,
+        resource: &str,
+        updated_at: Micros,
+        now: Micros,
+    ) -> StoreResult<()> {
+        let doing = "advancing a checkpoint";
+        let sql = "INSERT INTO checkpoints (customer, resource, updated_at, advanced_at) \
+                   VALUES ($1, $2, $3, $4) ON CONFLICT (customer, resource) DO UPDATE SET \
+                   updated_at = excluded.updated_at, advanced_at = excluded.advanced_at \
+                   WHERE excluded.updated_at > checkpoints.updated_at";
+        on_pool!(self, |pool| {
+            sqlx::query(sql)
+                .bind(customer)
+                .bind(resource)
+                .bind(updated_at)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(())
+        })
+    }
+
+    /// Sets a checkpoint to exactly `updated_at`, backwards included: for operators and for
+    /// tests that reproduce a checkpoint advanced past unprocessed records.
+    pub async fn set_checkpoint(
+        &self,
+        customer: &str,
+        resource: &str,
+        updated_at: Micros,
+        now: Micros,
+    ) -> StoreResult<()> {
+        let doing = "setting a checkpoint";
+        let sql = "INSERT INTO checkpoints (customer, resource, updated_at, advanced_at) \
+                   VALUES ($1, $2, $3, $4) ON CONFLICT (customer, resource) DO UPDATE SET \
+                   updated_at = excluded.updated_at, advanced_at = excluded.advanced_at";
+        on_pool!(self, |pool| {
+            sqlx::query(sql)
+                .bind(customer)
+                .bind(resource)
+                .bind(updated_at)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(())
+        })
+    }
+}

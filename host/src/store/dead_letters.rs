@@ -1,0 +1,97 @@
+//! The dead-letter queue: records whose processing failed, kept until reprocessed.
+
+use super::{Micros, Store, StoreResult, column, on_pool, query_error};
+
+/// One record whose processing failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub id: i64,
+    pub customer: String,
+    pub resource: String,
+    pub record_id: u64,
+    pub reason: String,
+    pub created_at: Micros,
+}
+
+impl Store {
+    /// Adds a record to the dead-letter queue.
+    pub async fn add_dead_letter(
+        &self,
+        customer: &str,
+        resource: &str,
+        record_id: u64,
+        reason: &str,
+        now: Micros,
+    ) -> StoreResult<()> {
+        let doing = "adding a dead letter";
+        let sql = "INSERT INTO dead_letters (customer, resource, record_id, reason, created_at) \
+                   VALUES ($1, $2, $3, $4, $5)";
+        on_pool!(self, |pool| {
+            sqlx::query(sql)
+                .bind(customer)
+                .bind(resource)
+                .bind(record_id as i64)
+                .bind(reason)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(())
+        })
+    }
+
+    /// The unresolved dead letters of a customer's resource, oldest first.
+    pub async fn open_dead_letters(
+        &self,
+        customer: &str,
+        resource: &str,
+    ) -> StoreResult<Vec<DeadLetter>> {
+        let doing = "reading dead letters";
+        let sql = "SELECT id, customer, resource, record_id, reason, created_at FROM dead_letters \
+                   WHERE customer = $1 AND resource = $2 AND resolved_at IS NULL ORDER BY id";
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(sql)
+                .bind(customer)
+                .bind(resource)
+                .fetch_all(pool)
+                .await
+                .map_err(query_error(doing))?;
+            rows.iter()
+                .map(|row| {
+                    Ok(DeadLetter {
+                        id: column(row, "id", doing)?,
+                        customer: column(row, "customer", doing)?,
+                        resource: column(row, "resource", doing)?,
+                        record_id: column::<_, i64>(row, "record_id", doing)? as u64,
+                        reason: column(row, "reason", doing)?,
+                        created_at: column(row, "created_at", doing)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Resolves every open dead letter of one record, once it was processed after all.
+    pub async fn resolve_dead_letters(
+        &self,
+        customer: &str,
+        resource: &str,
+        record_id: u64,
+        now: Micros,
+    ) -> StoreResult<u64> {
+        let doing = "resolving dead letters";
+        let sql = "UPDATE dead_letters SET resolved_at = $1 WHERE customer = $2 AND resource = $3 \
+                   AND record_id = $4 AND resolved_at IS NULL";
+        on_pool!(self, |pool| {
+            let done = sqlx::query(sql)
+                .bind(now)
+                .bind(customer)
+                .bind(resource)
+                .bind(record_id as i64)
+                .execute(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(done.rows_affected())
+        })
+    }
+}

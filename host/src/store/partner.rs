@@ -1,0 +1,140 @@
+//! Partner state: what the integration believes VOMO holds, per customer, resource and id.
+
+use sqlx::QueryBuilder;
+
+use super::{Micros, Store, StoreResult, column, last_per_key, on_pool, query_error};
+
+/// Rows per multi-row statement; well under both backends' bind limits.
+const BATCH: usize = 500;
+
+/// One record as the integration last processed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerRow {
+    pub customer: String,
+    pub resource: String,
+    pub id: u64,
+    /// The record's `updated_at` that was processed.
+    pub updated_at: Micros,
+    /// BLAKE3 digest of the compared fields, as processed.
+    pub fingerprint: Vec<u8>,
+    /// The compared fields as processed, JSON-encoded.
+    pub fields: String,
+    pub processed_at: Micros,
+    /// When the deletion was propagated, for a record VOMO deleted.
+    pub deleted_at: Option<Micros>,
+}
+
+impl Store {
+    /// Inserts or replaces partner state rows, in one transaction.
+    pub async fn upsert_partner_states(&self, rows: &[PartnerRow]) -> StoreResult<()> {
+        let doing = "upserting partner state";
+        let rows = last_per_key(rows, |r| (r.customer.as_str(), r.resource.as_str(), r.id));
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await.map_err(query_error(doing))?;
+            for chunk in rows.chunks(BATCH) {
+                let mut insert = QueryBuilder::new(
+                    "INSERT INTO partner_state (customer, resource, id, updated_at, fingerprint, \
+                     fields, processed_at, deleted_at) ",
+                );
+                insert.push_values(chunk, |mut row, r| {
+                    row.push_bind(&r.customer)
+                        .push_bind(&r.resource)
+                        .push_bind(r.id as i64)
+                        .push_bind(r.updated_at)
+                        .push_bind(&r.fingerprint)
+                        .push_bind(&r.fields)
+                        .push_bind(r.processed_at)
+                        .push_bind(r.deleted_at);
+                });
+                insert.push(
+                    " ON CONFLICT (customer, resource, id) DO UPDATE SET \
+                     updated_at = excluded.updated_at, fingerprint = excluded.fingerprint, \
+                     fields = excluded.fields, processed_at = excluded.processed_at, \
+                     deleted_at = excluded.deleted_at",
+                );
+                insert.build().execute(&mut *tx).await.map_err(query_error(doing))?;
+            }
+            tx.commit().await.map_err(query_error(doing))
+        })
+    }
+
+    /// The partner state of the given ids; ids partner state does not hold are left out.
+    pub async fn partner_states(
+        &self,
+        customer: &str,
+        resource: &str,
+        ids: &[u64],
+    ) -> StoreResult<Vec<PartnerRow>> {
+        let doing = "reading partner state";
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            on_pool!(self, |pool| {
+                let mut select = QueryBuilder::new(
+                    "SELECT customer, resource, id, updated_at, fingerprint, fields, processed_at, \
+                     deleted_at FROM partner_state WHERE customer = ",
+                );
+                select.push_bind(customer).push(" AND resource = ").push_bind(resource);
+                select.push(" AND id IN (");
+                let mut list = select.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id as i64);
+                }
+                select.push(")");
+                let rows = select.build().fetch_all(pool).await.map_err(query_error(doing))?;
+                for row in rows {
+                    out.push(PartnerRow {
+                        customer: column(&row, "customer", doing)?,
+                        resource: column(&row, "resource", doing)?,
+                        id: column::<_, i64>(&row, "id", doing)? as u64,
+                        updated_at: column(&row, "updated_at", doing)?,
+                        fingerprint: column(&row, "fingerprint", doing)?,
+                        fields: column(&row, "fields", doing)?,
+                        processed_at: column(&row, "processed_at", doing)?,
+                        deleted_at: column(&row, "deleted_at", doing)?,
+                    });
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every id partner state holds as live (not deleted), ascending.
+    pub async fn live_partner_ids(&self, customer: &str, resource: &str) -> StoreResult<Vec<u64>> {
+        let doing = "listing partner state ids";
+        let sql = "SELECT id FROM partner_state WHERE customer = $1 AND resource = $2 \
+                   AND deleted_at IS NULL ORDER BY id";
+        on_pool!(self, |pool| {
+            let ids: Vec<i64> = sqlx::query_scalar(sql)
+                .bind(customer)
+                .bind(resource)
+                .fetch_all(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(ids.into_iter().map(|id| id as u64).collect())
+        })
+    }
+
+    /// Records that VOMO deleted a record and the deletion was propagated.
+    pub async fn mark_partner_deleted(
+        &self,
+        customer: &str,
+        resource: &str,
+        id: u64,
+        at: Micros,
+    ) -> StoreResult<bool> {
+        let doing = "marking partner state deleted";
+        let sql = "UPDATE partner_state SET deleted_at = $1 WHERE customer = $2 AND resource = $3 \
+                   AND id = $4 AND deleted_at IS NULL";
+        on_pool!(self, |pool| {
+            let done = sqlx::query(sql)
+                .bind(at)
+                .bind(customer)
+                .bind(resource)
+                .bind(id as i64)
+                .execute(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+}

@@ -1,0 +1,117 @@
+//! The review queue: runs whose actions the circuit breaker held for a person to decide.
+
+use super::{Micros, RunId, Store, StoreError, StoreResult, column, on_pool, query_error};
+
+/// Where a review stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewState {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl ReviewState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Pending => "pending",
+            ReviewState::Approved => "approved",
+            ReviewState::Rejected => "rejected",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Approved, Self::Rejected].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// One run held for review.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub run_id: RunId,
+    pub customer: String,
+    pub task: String,
+    /// Why the breaker tripped.
+    pub reason: String,
+    /// How many actions are held.
+    pub actions: i64,
+    pub state: ReviewState,
+    pub created_at: Micros,
+    pub decided_at: Option<Micros>,
+}
+
+impl Store {
+    /// Queues a run for review; queuing the same run again changes nothing.
+    pub async fn queue_review(&self, review: &Review) -> StoreResult<()> {
+        let doing = "queuing a review";
+        let sql = "INSERT INTO review_queue (run_id, customer, task, reason, actions, state, \
+                   created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id) DO NOTHING";
+        on_pool!(self, |pool| {
+            sqlx::query(sql)
+                .bind(review.run_id)
+                .bind(&review.customer)
+                .bind(&review.task)
+                .bind(&review.reason)
+                .bind(review.actions)
+                .bind(review.state.as_str())
+                .bind(review.created_at)
+                .execute(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(())
+        })
+    }
+
+    /// Decides a pending review; returns false when the run has no pending review.
+    pub async fn decide_review(
+        &self,
+        run: RunId,
+        state: ReviewState,
+        now: Micros,
+    ) -> StoreResult<bool> {
+        let doing = "deciding a review";
+        let sql = "UPDATE review_queue SET state = $1, decided_at = $2 \
+                   WHERE run_id = $3 AND state = 'pending'";
+        on_pool!(self, |pool| {
+            let done = sqlx::query(sql)
+                .bind(state.as_str())
+                .bind(now)
+                .bind(run)
+                .execute(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Reviews in `state`, oldest first.
+    pub async fn reviews(&self, state: ReviewState) -> StoreResult<Vec<Review>> {
+        let doing = "reading the review queue";
+        let sql = "SELECT run_id, customer, task, reason, actions, state, created_at, decided_at \
+                   FROM review_queue WHERE state = $1 ORDER BY created_at, run_id";
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(sql)
+                .bind(state.as_str())
+                .fetch_all(pool)
+                .await
+                .map_err(query_error(doing))?;
+            rows.iter()
+                .map(|row| {
+                    let state: String = column(row, "state", doing)?;
+                    Ok(Review {
+                        run_id: column(row, "run_id", doing)?,
+                        customer: column(row, "customer", doing)?,
+                        task: column(row, "task", doing)?,
+                        reason: column(row, "reason", doing)?,
+                        actions: column(row, "actions", doing)?,
+                        state: ReviewState::parse(&state).ok_or_else(|| StoreError::Corrupt {
+                            doing,
+                            reason: format!("unknown review state `{state}`"),
+                        })?,
+                        created_at: column(row, "created_at", doing)?,
+                        decided_at: column(row, "decided_at", doing)?,
+                    })
+                })
+                .collect()
+        })
+    }
+}

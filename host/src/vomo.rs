@@ -1,0 +1,16 @@
+//! The host's link to VOMO: listings followed page by page, detail fetches, retries shaped by
+//! the API's documented failures, and parsing that survives every documented quirk.
+
+mod client;
+mod error;
+mod page;
+mod quirks;
+mod retry;
+mod token;
+
+pub use client::{ClientConfig, Detail, Lister, ListQuery, VomoClient};
+pub use error::VomoError;
+pub use page::{Page, RecordSchema, VomoRecord};
+pub use quirks::{coerce, parse_id, parse_timestamp};
+pub use retry::RetryPolicy;
+pub use token::Token;

@@ -1,0 +1,309 @@
+//! The VOMO API client: listings followed through `links.next`, detail fetches, and the retry
+//! loop every request goes through.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use tokio::time::Instant;
+
+use super::error::VomoError;
+use super::page::{Page, RecordSchema, VomoRecord, parse_detail, parse_page};
+use super::retry::RetryPolicy;
+use super::token::Token;
+use crate::throttle::{Priority, RateBudget};
+
+/// What a client needs to reach one customer's data.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The API base, such as `https://api.vomo.org/v1`.
+    pub base_url: String,
+    /// The customer's name in logs and errors.
+    pub customer: String,
+    pub token: Token,
+    /// The token's shared budget.
+    pub budget: Arc<RateBudget>,
+    pub retry: RetryPolicy,
+    /// The most one request may take, body included.
+    pub timeout: Duration,
+}
+
+/// A listing's filters. `updated_after` and `updated_before` are inclusive on VOMO's side.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub updated_after: Option<DateTime<Utc>>,
+    pub updated_before: Option<DateTime<Utc>>,
+    /// Any other documented filter, passed as is.
+    pub params: Vec<(String, String)>,
+}
+
+/// What a detail fetch found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    /// 200: the record exists and this token may see it.
+    Found(VomoRecord),
+    /// 404: deleted, never existed, or foreign to the token.
+    Gone,
+    /// 403: the token may not see it.
+    Forbidden,
+}
+
+/// A client for one customer.
+#[derive(Debug)]
+pub struct VomoClient {
+    http: reqwest::Client,
+    base: Url,
+    customer: String,
+    authorization: HeaderValue,
+    budget: Arc<RateBudget>,
+    retry: RetryPolicy,
+    requests: AtomicU64,
+    retries_spent: AtomicU32,
+}
+
+impl VomoClient {
+    pub fn new(config: ClientConfig) -> Result<Self, VomoError> {
+        let bad_url = |reason: String| VomoError::BadBaseUrl { url: config.base_url.clone(), reason };
+        let mut base = Url::parse(config.base_url.trim_end_matches('/')).map_err(|e| bad_url(e.to_string()))?;
+        if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
+            return Err(bad_url("not an http(s) URL".to_owned()));
+        }
+        base.set_query(None);
+
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", config.token.expose()))
+            .map_err(|_| bad_url("the token holds characters a header cannot carry".to_owned()))?;
+        authorization.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| bad_url(e.to_string()))?;
+
+        Ok(VomoClient {
+            http,
+            base,
+            customer: config.customer,
+            authorization,
+            budget: config.budget,
+            retry: config.retry,
+            requests: AtomicU64::new(0),
+            retries_spent: AtomicU32::new(0),
+        })
+    }
+
+    /// The customer this client serves.
+    pub fn customer(&self) -> &str {
+        &self.customer
+    }
+
+    /// Requests sent so far, retries and 429s included.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Starts a listing of `resource`; pages are read one at a time with [`Lister::next_page`].
+    pub fn list<'a>(
+        &'a self,
+        resource: &'a str,
+        query: &ListQuery,
+        priority: Priority,
+        schema: &'a RecordSchema,
+    ) -> Lister<'a> {
+        let mut url = self.resource_url(resource);
+        {
+            let mut pairs = url.query_pairs_mut();
+            let stamp = |at: &DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+            if let Some(after) = &query.updated_after {
+                pairs.append_pair("updated_after", &stamp(after));
+            }
+            if let Some(before) = &query.updated_before {
+                pairs.append_pair("updated_before", &stamp(before));
+            }
+            for (key, value) in &query.params {
+                pairs.append_pair(key, value);
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        Lister { client: self, resource, schema, priority, next: Some(url), page: 0 }
+    }
+
+    /// Fetches one record's detail.
+    pub async fn detail(
+        &self,
+        resource: &str,
+        id: u64,
+        priority: Priority,
+        schema: &RecordSchema,
+    ) -> Result<Detail, VomoError> {
+        let url = self.resource_url(&format!("{resource}/{id}"));
+        let (status, body) = self.send(&url, priority, resource, 0).await?;
+        match status {
+            StatusCode::OK => parse_detail(&body, schema).map(Detail::Found).map_err(|reason| {
+                VomoError::MalformedPage {
+                    customer: self.customer.clone(),
+                    resource: format!("{resource}/{id}"),
+                    page: 0,
+                    reason,
+                }
+            }),
+            StatusCode::NOT_FOUND => Ok(Detail::Gone),
+            StatusCode::FORBIDDEN => Ok(Detail::Forbidden),
+            status => Err(self.refusal(resource, status, &body)),
+        }
+    }
+
+    fn resource_url(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        let joined = format!("{}/{}", url.path().trim_end_matches('/'), path);
+        url.set_path(&joined);
+        url
+    }
+
+    /// Sends a GET until it gets an answer worth acting on: transient failures and 5xx are
+    /// retried with backoff, 429s wait out `Retry-After` on the whole token's budget.
+    async fn send(
+        &self,
+        url: &Url,
+        priority: Priority,
+        resource: &str,
+        page: u32,
+    ) -> Result<(StatusCode, Bytes), VomoError> {
+        let mut failures = 0;
+        let mut rate_limited = 0;
+        loop {
+            self.budget.acquire(priority).await;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let mut headers = HeaderMap::new();
+            headers.insert(AUTHORIZATION, self.authorization.clone());
+            let failure = match self.http.get(url.clone()).headers(headers).send().await {
+                Err(error) => format!("request failed: {error}"),
+                Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS => {
+                    rate_limited += 1;
+                    let wait = retry_after(response.headers()).unwrap_or(Duration::from_secs(1));
+                    self.budget.hold_until(Instant::now() + wait);
+                    tracing::debug!(customer = %self.customer, resource, page, ?wait, "rate limited");
+                    if rate_limited > self.retry.max_rate_limited {
+                        return Err(self.gave_up(resource, page, failures + rate_limited, "429 after 429"));
+                    }
+                    continue;
+                }
+                Ok(response) if response.status().is_server_error() => {
+                    format!("VOMO answered {}", response.status())
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    match response.bytes().await {
+                        Ok(body) => return Ok((status, body)),
+                        Err(error) => format!("the response body broke off: {error}"),
+                    }
+                }
+            };
+
+            failures += 1;
+            let budget_left = self.retries_spent.fetch_add(1, Ordering::Relaxed) < self.retry.budget;
+            if failures >= self.retry.attempts || !budget_left {
+                return Err(self.gave_up(resource, page, failures + rate_limited, &failure));
+            }
+            let wait = self.retry.backoff(failures);
+            tracing::info!(customer = %self.customer, resource, page, failures, ?wait, failure, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn gave_up(&self, resource: &str, page: u32, attempts: u32, reason: &str) -> VomoError {
+        VomoError::GaveUp {
+            customer: self.customer.clone(),
+            resource: resource.to_owned(),
+            page,
+            attempts,
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// The error for an answer that is final and not a success.
+    fn refusal(&self, resource: &str, status: StatusCode, body: &[u8]) -> VomoError {
+        let customer = self.customer.clone();
+        let resource = resource.to_owned();
+        let message = message_of(body);
+        match status {
+            StatusCode::UNAUTHORIZED => VomoError::Unauthorized { customer },
+            StatusCode::FORBIDDEN => VomoError::Forbidden { customer, resource },
+            StatusCode::UNPROCESSABLE_ENTITY => VomoError::Invalid { customer, resource, message },
+            status => VomoError::Unexpected { customer, resource, status: status.as_u16(), message },
+        }
+    }
+
+    /// Only links on the API's own origin are followed: the token goes nowhere else.
+    fn same_origin(&self, link: &str) -> Result<Url, String> {
+        let url = Url::parse(link).map_err(|e| format!("`links.next` `{link}` is not a URL: {e}"))?;
+        if url.origin() != self.base.origin() {
+            return Err(format!("`links.next` `{link}` leaves the API's origin"));
+        }
+        Ok(url)
+    }
+}
+
+/// A listing in progress.
+#[derive(Debug)]
+pub struct Lister<'a> {
+    client: &'a VomoClient,
+    resource: &'a str,
+    schema: &'a RecordSchema,
+    priority: Priority,
+    next: Option<Url>,
+    page: u32,
+}
+
+impl Lister<'_> {
+    /// The next page, or none after the last. A page that fails is retried, never skipped: an
+    /// error here means the listing cannot be completed.
+    pub async fn next_page(&mut self) -> Result<Option<Page>, VomoError> {
+        let Some(url) = self.next.take() else { return Ok(None) };
+        self.page += 1;
+        let client = self.client;
+        let (status, body) = client.send(&url, self.priority, self.resource, self.page).await?;
+        if status != StatusCode::OK {
+            return Err(client.refusal(self.resource, status, &body));
+        }
+
+        let malformed = |reason| VomoError::MalformedPage {
+            customer: client.customer.clone(),
+            resource: self.resource.to_owned(),
+            page: self.page,
+            reason,
+        };
+        let page = parse_page(&body, self.schema).map_err(malformed)?;
+        self.next = match &page.next {
+            Some(link) => Some(client.same_origin(link).map_err(malformed)?),
+            None => None,
+        };
+        Ok(Some(page))
+    }
+
+    /// Pages read so far.
+    pub fn pages_read(&self) -> u32 {
+        self.page
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = DateTime::parse_from_rfc2822(value).ok()?;
+    (at.with_timezone(&Utc) - Utc::now()).to_std().ok()
+}
+
+fn message_of(body: &[u8]) -> String {
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let message = json.as_ref().and_then(|j| j.get("message")).and_then(|m| m.as_str());
+    let text = message.map(str::to_owned).unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    text.chars().take(300).collect()
+}
