@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use reconciler::bindings::vomo::reconcile::{host, types};
-use reconciler::bindings::{Comparison, Datetime, Entity, ExternalSide, Field, PartnerEntry};
+use reconciler::bindings::{Comparison, Datetime, Entity, ExternalSide, PartnerEntry};
 use reconciler::bindings::{RulePlugin, Value};
 use reconciler::runtime::{PluginEngine, RuntimeLimits, Settings};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
@@ -32,6 +32,13 @@ fn main() {
         let findings = warm.compare(&drifted).expect("compare");
         warm.plan(&findings).expect("plan");
     });
+    report("warm instance, classify-missing (call floor)", || {
+        warm.classify_missing(8205, &reconciler::bindings::DetailOutcome::Gone).expect("classify");
+    });
+    let vomo_only = Comparison { partner: None, ..same.clone() };
+    report("warm instance, VOMO side only", || {
+        warm.compare(&vomo_only).expect("compare");
+    });
     report("fresh instance per record", || {
         plugin.instance(Settings::default()).compare(&same).expect("compare");
     });
@@ -42,7 +49,7 @@ fn main() {
 }
 
 fn record(vomo_phone: &str, partner_phone: &str) -> Comparison {
-    let fields = |phone: &str| -> Vec<Field> {
+    let values = |phone: &str| -> Vec<Value> {
         [
             ("email", "ann.lee@example.org"),
             ("first_name", "Ann"),
@@ -56,16 +63,16 @@ fn record(vomo_phone: &str, partner_phone: &str) -> Comparison {
             ("membership_role", "VOLUNTEER"),
         ]
         .iter()
-        .map(|(n, v)| Field { name: n.to_string(), value: Value::Text(v.to_string()) })
+        .map(|(_, v)| Value::Text(v.to_string()))
         .collect()
     };
     let at = Datetime { seconds: 1_762_336_800, nanoseconds: 0 };
     Comparison {
-        vomo: Some(Entity { id: 8205, updated_at: Some(at), fields: fields(vomo_phone) }),
+        vomo: Some(Entity { id: 8205, updated_at: Some(at), values: values(vomo_phone) }),
         partner: Some(PartnerEntry {
             id: 8205,
             updated_at: at,
-            fields: fields(partner_phone),
+            values: values(partner_phone),
             deleted: false,
         }),
         external: ExternalSide::NotRead,

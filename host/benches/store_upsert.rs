@@ -15,13 +15,17 @@ const BATCH: usize = 5_000;
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite = Store::open(&dir.path().join("bench.db").display().to_string()).await.expect("sqlite");
+    let sqlite =
+        Store::open(&dir.path().join("bench.db").display().to_string()).await.expect("sqlite");
     measure(&sqlite).await;
 
     let admin = std::env::var("RECONCILER_BENCH_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     let mut connection = sqlx::PgConnection::connect(&admin).await.expect("postgres reachable");
-    for sql in ["DROP DATABASE IF EXISTS reconciler_bench WITH (FORCE)", "CREATE DATABASE reconciler_bench"] {
+    for sql in [
+        "DROP DATABASE IF EXISTS reconciler_bench WITH (FORCE)",
+        "CREATE DATABASE reconciler_bench",
+    ] {
         sqlx::query(sql).execute(&mut connection).await.expect("bench database");
     }
     let (base, _) = admin.rsplit_once('/').expect("the URL names a database");

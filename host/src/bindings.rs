@@ -10,7 +10,7 @@ wasmtime::component::bindgen!({
 pub use exports::vomo::reconcile::rules::{Comparison, ExternalSide};
 pub use vomo::reconcile::host::Level;
 pub use vomo::reconcile::types::{
-    Action, Alert, Cadence, ComparedField, Datetime, Description, DetailOutcome, Entity, Field,
-    FieldDrift, FieldKind, Finding, FindingKind, MissingVerdict, PartnerEntry, RuleError, ScopeReason,
-    Severity, TaskKind, Value,
+    Action, Alert, Cadence, ComparedField, Datetime, Description, DetailOutcome, Entity,
+    FieldDrift, FieldKind, Finding, FindingKind, MissingVerdict, PartnerEntry, RuleError,
+    ScopeReason, Severity, TaskKind, Value,
 };

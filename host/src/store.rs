@@ -20,8 +20,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use alerts::Alert;
 pub use dead_letters::DeadLetter;
@@ -102,7 +102,10 @@ impl Store {
                 .connect(url)
                 .await
                 .map_err(open_error)?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(StoreError::Migrate)?;
+            sqlx::migrate!("./migrations/postgres")
+                .run(&pool)
+                .await
+                .map_err(StoreError::Migrate)?;
             Backend::Postgres(pool)
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);

@@ -7,10 +7,12 @@ mod page;
 mod quirks;
 mod retry;
 mod token;
+mod window;
 
-pub use client::{ClientConfig, Detail, Lister, ListQuery, VomoClient};
+pub use client::{ClientConfig, Detail, ListQuery, Lister, VomoClient};
 pub use error::VomoError;
 pub use page::{Page, RecordSchema, VomoRecord};
 pub use quirks::{coerce, parse_id, parse_timestamp};
 pub use retry::RetryPolicy;
 pub use token::Token;
+pub use window::WindowedListing;

@@ -197,7 +197,7 @@ mod tests {
         let present = DetailOutcome::Present(crate::bindings::Entity {
             id: 1,
             updated_at: None,
-            fields: Vec::new(),
+            values: Vec::new(),
         });
         assert!(verdict(&present, &MissingVerdict::Deleted).is_err());
         assert!(verdict(&DetailOutcome::Forbidden, &MissingVerdict::Deleted).is_err());

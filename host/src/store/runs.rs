@@ -172,9 +172,11 @@ impl Store {
                         dry_run: get("dry_run")? != 0,
                         started_at: get("started_at")?,
                         finished_at: column(row, "finished_at", doing)?,
-                        outcome: RunOutcome::parse(&outcome).ok_or_else(|| StoreError::Corrupt {
-                            doing,
-                            reason: format!("unknown run outcome `{outcome}`"),
+                        outcome: RunOutcome::parse(&outcome).ok_or_else(|| {
+                            StoreError::Corrupt {
+                                doing,
+                                reason: format!("unknown run outcome `{outcome}`"),
+                            }
                         })?,
                         counts: RunCounts {
                             records_checked: get("records_checked")?,
@@ -226,13 +228,13 @@ impl Store {
         let sql = "SELECT resource, record_id, kind, field, expected, actual, severity, detail \
                    FROM findings WHERE run_id = $1 ORDER BY id";
         on_pool!(self, |pool| {
-            let rows = sqlx::query(sql).bind(run).fetch_all(pool).await.map_err(query_error(doing))?;
+            let rows =
+                sqlx::query(sql).bind(run).fetch_all(pool).await.map_err(query_error(doing))?;
             rows.iter()
                 .map(|row| {
                     Ok(FindingRow {
                         resource: column(row, "resource", doing)?,
-                        record_id: column::<_, i64>(row, "record_id", doing)?
-                            as u64,
+                        record_id: column::<_, i64>(row, "record_id", doing)? as u64,
                         kind: column(row, "kind", doing)?,
                         field: column(row, "field", doing)?,
                         expected: column(row, "expected", doing)?,

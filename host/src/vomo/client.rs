@@ -67,8 +67,10 @@ pub struct VomoClient {
 
 impl VomoClient {
     pub fn new(config: ClientConfig) -> Result<Self, VomoError> {
-        let bad_url = |reason: String| VomoError::BadBaseUrl { url: config.base_url.clone(), reason };
-        let mut base = Url::parse(config.base_url.trim_end_matches('/')).map_err(|e| bad_url(e.to_string()))?;
+        let bad_url =
+            |reason: String| VomoError::BadBaseUrl { url: config.base_url.clone(), reason };
+        let mut base = Url::parse(config.base_url.trim_end_matches('/'))
+            .map_err(|e| bad_url(e.to_string()))?;
         if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
             return Err(bad_url("not an http(s) URL".to_owned()));
         }
@@ -189,7 +191,12 @@ impl VomoClient {
                     self.budget.hold_until(Instant::now() + wait);
                     tracing::debug!(customer = %self.customer, resource, page, ?wait, "rate limited");
                     if rate_limited > self.retry.max_rate_limited {
-                        return Err(self.gave_up(resource, page, failures + rate_limited, "429 after 429"));
+                        return Err(self.gave_up(
+                            resource,
+                            page,
+                            failures + rate_limited,
+                            "429 after 429",
+                        ));
                     }
                     continue;
                 }
@@ -206,7 +213,8 @@ impl VomoClient {
             };
 
             failures += 1;
-            let budget_left = self.retries_spent.fetch_add(1, Ordering::Relaxed) < self.retry.budget;
+            let budget_left =
+                self.retries_spent.fetch_add(1, Ordering::Relaxed) < self.retry.budget;
             if failures >= self.retry.attempts || !budget_left {
                 return Err(self.gave_up(resource, page, failures + rate_limited, &failure));
             }
@@ -235,13 +243,16 @@ impl VomoClient {
             StatusCode::UNAUTHORIZED => VomoError::Unauthorized { customer },
             StatusCode::FORBIDDEN => VomoError::Forbidden { customer, resource },
             StatusCode::UNPROCESSABLE_ENTITY => VomoError::Invalid { customer, resource, message },
-            status => VomoError::Unexpected { customer, resource, status: status.as_u16(), message },
+            status => {
+                VomoError::Unexpected { customer, resource, status: status.as_u16(), message }
+            }
         }
     }
 
     /// Only links on the API's own origin are followed: the token goes nowhere else.
     fn same_origin(&self, link: &str) -> Result<Url, String> {
-        let url = Url::parse(link).map_err(|e| format!("`links.next` `{link}` is not a URL: {e}"))?;
+        let url =
+            Url::parse(link).map_err(|e| format!("`links.next` `{link}` is not a URL: {e}"))?;
         if url.origin() != self.base.origin() {
             return Err(format!("`links.next` `{link}` leaves the API's origin"));
         }
@@ -304,6 +315,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 fn message_of(body: &[u8]) -> String {
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let message = json.as_ref().and_then(|j| j.get("message")).and_then(|m| m.as_str());
-    let text = message.map(str::to_owned).unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    let text =
+        message.map(str::to_owned).unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
     text.chars().take(300).collect()
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
 use super::quirks::{coerce, parse_id, parse_timestamp};
-use crate::bindings::{Description, Entity, Field, FieldKind};
+use crate::bindings::{Description, Entity, FieldKind, Value};
 
 /// The fields a task reads from each record, with their types: the plugin's compared fields.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +15,11 @@ pub struct RecordSchema {
 impl RecordSchema {
     pub fn new(fields: impl IntoIterator<Item = (String, FieldKind)>) -> Self {
         RecordSchema { fields: fields.into_iter().collect() }
+    }
+
+    /// The field names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(name, _)| name.as_str())
     }
 
     /// The compared fields a plugin described.
@@ -28,8 +33,8 @@ impl RecordSchema {
 pub struct VomoRecord {
     pub id: u64,
     pub updated_at: Option<DateTime<Utc>>,
-    /// The compared fields, coerced to their declared types.
-    pub fields: Vec<Field>,
+    /// The compared fields' values, coerced to their declared types, in the schema's order.
+    pub values: Vec<Value>,
     /// The whole record as VOMO sent it, for pushing downstream.
     pub raw: Json,
 }
@@ -43,7 +48,7 @@ impl VomoRecord {
                 seconds: at.timestamp(),
                 nanoseconds: at.timestamp_subsec_nanos(),
             }),
-            fields: self.fields.clone(),
+            values: self.values.clone(),
         }
     }
 }
@@ -60,10 +65,8 @@ pub struct Page {
 pub fn parse_page(body: &[u8], schema: &RecordSchema) -> Result<Page, String> {
     let envelope: Json =
         serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
-    let data = envelope
-        .get("data")
-        .and_then(Json::as_array)
-        .ok_or("the envelope has no `data` list")?;
+    let data =
+        envelope.get("data").and_then(Json::as_array).ok_or("the envelope has no `data` list")?;
     let next = match envelope.get("links").and_then(|links| links.get("next")) {
         None | Some(Json::Null) => None,
         // The reference's examples spell a missing link as the string "null".
@@ -97,25 +100,25 @@ fn parse_record(record: &Json, schema: &RecordSchema) -> Result<VomoRecord, Stri
 
     let updated_at = match object.get("updated_at") {
         None | Some(Json::Null) => None,
-        Some(Json::String(s)) => Some(parse_timestamp(s).map_err(|e| with_id(format!("`updated_at`: {e}")))?),
+        Some(Json::String(s)) => {
+            Some(parse_timestamp(s).map_err(|e| with_id(format!("`updated_at`: {e}")))?)
+        }
         Some(other) => return Err(with_id(format!("`updated_at` is `{other}`, not a timestamp"))),
     };
-    let fields = schema
+    let values = schema
         .fields
         .iter()
         .map(|(name, kind)| {
             let json = object.get(name).unwrap_or(&Json::Null);
-            let value = coerce(*kind, json).map_err(|e| with_id(format!("field `{name}`: {e}")))?;
-            Ok(Field { name: name.clone(), value })
+            coerce(*kind, json).map_err(|e| with_id(format!("field `{name}`: {e}")))
         })
         .collect::<Result<_, String>>()?;
-    Ok(VomoRecord { id, updated_at, fields, raw: record.clone() })
+    Ok(VomoRecord { id, updated_at, values, raw: record.clone() })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::Value;
 
     fn schema() -> RecordSchema {
         RecordSchema::new([
@@ -139,9 +142,9 @@ mod tests {
         let page = parse_page(body, &schema()).expect("parses");
         assert_eq!(page.next.as_deref(), Some("https://h/v1/users?page=2"));
         assert_eq!(page.records[0].id, 8205);
-        assert_eq!(page.records[0].fields[1].value, Value::Boolean(true));
-        assert_eq!(page.records[0].fields[2].value, Value::Decimal(4.0));
-        assert_eq!(page.records[1].fields[0].value, Value::Null, "a missing field is null");
+        assert_eq!(page.records[0].values[1], Value::Boolean(true));
+        assert_eq!(page.records[0].values[2], Value::Decimal(4.0));
+        assert_eq!(page.records[1].values[0], Value::Null, "a missing field is null");
     }
 
     #[test]

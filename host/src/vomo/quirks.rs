@@ -43,8 +43,14 @@ pub fn coerce(kind: FieldKind, json: &Json) -> Result<Value, String> {
         FieldKind::Flag => flag(json).map(Value::Boolean),
         FieldKind::Integer => integer(json).map(Value::Integer),
         FieldKind::Decimal => decimal(json).map(Value::Decimal),
-        FieldKind::TextList => list(json)?.iter().map(|item| Ok(text(item))).collect::<Result<_, String>>().map(Value::TextList),
-        FieldKind::IntegerList => list(json)?.iter().map(list_integer).collect::<Result<_, _>>().map(Value::IntegerList),
+        FieldKind::TextList => list(json)?
+            .iter()
+            .map(|item| Ok(text(item)))
+            .collect::<Result<_, String>>()
+            .map(Value::TextList),
+        FieldKind::IntegerList => {
+            list(json)?.iter().map(list_integer).collect::<Result<_, _>>().map(Value::IntegerList)
+        }
     }
 }
 

@@ -6,3 +6,4 @@ mod cli;
 mod sandbox;
 mod store;
 mod users_plugin;
+mod vomo_client;

@@ -14,7 +14,7 @@ fn misbehaving(mode: &str) -> reconciler::runtime::PluginInstance {
 }
 
 fn some_record() -> Comparison {
-    let vomo = Entity { id: 1, updated_at: None, fields: Vec::new() };
+    let vomo = Entity { id: 1, updated_at: None, values: Vec::new() };
     Comparison { vomo: Some(vomo), partner: None, external: ExternalSide::NotRead }
 }
 
@@ -150,7 +150,7 @@ fn a_finding_on_an_undeclared_field_is_rejected() {
 #[test]
 fn a_present_record_judged_deleted_is_rejected() {
     let mut instance = misbehaving("");
-    let present = DetailOutcome::Present(Entity { id: 5, updated_at: None, fields: Vec::new() });
+    let present = DetailOutcome::Present(Entity { id: 5, updated_at: None, values: Vec::new() });
     let reason = invalid_reason(instance.classify_missing(5, &present));
     assert!(reason.contains("still returns"), "{reason}");
     let gone = instance.classify_missing(5, &DetailOutcome::Gone).expect("gone may be deleted");

@@ -68,7 +68,10 @@ async fn partner_state_upserts_are_idempotent(store: &Store) {
 }
 
 async fn partner_state_reads_only_the_ids_asked_for(store: &Store) {
-    store.upsert_partner_states(&[row(1, 10, "a"), row(2, 10, "b"), row(3, 10, "c")]).await.unwrap();
+    store
+        .upsert_partner_states(&[row(1, 10, "a"), row(2, 10, "b"), row(3, 10, "c")])
+        .await
+        .unwrap();
     let mut other = row(2, 10, "b");
     other.customer = "globex".into();
     store.upsert_partner_states(&[other]).await.unwrap();
@@ -157,7 +160,10 @@ fn entry(run: i64, key: &str, state: ActionState) -> JournalEntry {
 async fn journal_inserts_each_key_once(store: &Store) {
     let run = store.open_run(&new_run("users_incremental")).await.unwrap();
     let added = store
-        .journal_actions(&[entry(run, "k1", ActionState::Pending), entry(run, "k2", ActionState::Pending)], 1)
+        .journal_actions(
+            &[entry(run, "k1", ActionState::Pending), entry(run, "k2", ActionState::Pending)],
+            1,
+        )
         .await
         .unwrap();
     assert_eq!(added, 2);
@@ -230,7 +236,10 @@ async fn alerts_are_listed_newest_first(store: &Store) {
         store.add_alert(&alert).await.unwrap();
     }
     let alerts = store.alerts("acme", 10).await.unwrap();
-    assert_eq!(alerts.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(), ["breaker_open", "scope_change"]);
+    assert_eq!(
+        alerts.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(),
+        ["breaker_open", "scope_change"]
+    );
 }
 
 async fn participants_upsert_by_date_and_user(store: &Store) {

@@ -83,7 +83,10 @@ pub async fn fresh_store(backend: &str) -> (reconciler::store::Store, StoreGuard
         .execute(&mut admin)
         .await
         .expect("drop a stale database");
-    sqlx::query(sqlx::AssertSqlSafe(create)).execute(&mut admin).await.expect("create a test database");
+    sqlx::query(sqlx::AssertSqlSafe(create))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
 
     let (base, _) = admin_url.rsplit_once('/').expect("the admin url names a database");
     let store = reconciler::store::Store::open(&format!("{base}/{database}"))

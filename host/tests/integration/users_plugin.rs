@@ -1,8 +1,8 @@
 //! The users rule plugin, run through the host exactly as a reconciliation run calls it.
 
 use reconciler::bindings::{
-    Action, Comparison, Datetime, DetailOutcome, Entity, ExternalSide, Field, FindingKind,
-    MissingVerdict, PartnerEntry, ScopeReason, Value,
+    Action, Comparison, Datetime, DetailOutcome, Entity, ExternalSide, FindingKind, MissingVerdict,
+    PartnerEntry, ScopeReason, Value,
 };
 use reconciler::runtime::PluginInstance;
 
@@ -14,32 +14,57 @@ fn users(pairs: &[(&str, &str)]) -> PluginInstance {
     plugin.instance(settings(pairs))
 }
 
-fn text(name: &str, value: &str) -> Field {
-    Field { name: name.to_owned(), value: Value::Text(value.to_owned()) }
+/// The users plugin's compared fields, in the order its description lists them.
+const ORDER: [&str; 10] = [
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "address",
+    "birthday",
+    "gender",
+    "user_status",
+    "membership_status",
+    "membership_role",
+];
+
+fn text(value: &str) -> Value {
+    Value::Text(value.to_owned())
 }
 
-fn ann(phone: &str) -> Vec<Field> {
-    vec![
-        text("email", "ann@example.org"),
-        text("first_name", "Ann"),
-        text("last_name", "Lee"),
-        text("phone", phone),
-        text("birthday", "1975-12-01"),
-        text("membership_status", "ACCEPTED"),
-    ]
+/// Ann's values in description order; `changes` replaces some by name.
+fn ann_with(phone: &str, changes: &[(&str, &str)]) -> Vec<Value> {
+    let mut values = vec![Value::Null; ORDER.len()];
+    let named = [
+        ("email", "ann@example.org"),
+        ("first_name", "Ann"),
+        ("last_name", "Lee"),
+        ("phone", phone),
+        ("birthday", "1975-12-01"),
+        ("membership_status", "ACCEPTED"),
+    ];
+    for (name, value) in named.iter().chain(changes) {
+        let index = ORDER.iter().position(|n| n == name).expect("a compared field");
+        values[index] = text(value);
+    }
+    values
+}
+
+fn ann(phone: &str) -> Vec<Value> {
+    ann_with(phone, &[])
 }
 
 fn at(seconds: i64) -> Datetime {
     Datetime { seconds, nanoseconds: 0 }
 }
 
-fn sides(vomo: Vec<Field>, updated: i64, partner: Vec<Field>, seen: i64) -> Comparison {
+fn sides(vomo: Vec<Value>, updated: i64, partner: Vec<Value>, seen: i64) -> Comparison {
     Comparison {
-        vomo: Some(Entity { id: 9, updated_at: Some(at(updated)), fields: vomo }),
+        vomo: Some(Entity { id: 9, updated_at: Some(at(updated)), values: vomo }),
         partner: Some(PartnerEntry {
             id: 9,
             updated_at: at(seen),
-            fields: partner,
+            values: partner,
             deleted: false,
         }),
         external: ExternalSide::NotRead,
@@ -51,7 +76,8 @@ fn description_reports_compared_fields_and_cadences() {
     let instance = users(&[]);
     let description = instance.plugin().description();
     assert_eq!(description.resource, "users");
-    assert_eq!(description.compared_fields.len(), 10);
+    let names: Vec<_> = description.compared_fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ORDER);
     assert_eq!(description.cadences.len(), 3);
 }
 
@@ -89,10 +115,8 @@ fn missing_user_is_classified_from_its_detail_fetch() {
     let deleted = instance.classify_missing(9, &DetailOutcome::Gone).expect("classify");
     assert_eq!(deleted, MissingVerdict::Deleted);
 
-    let mut moved = ann("1");
-    moved.retain(|f| f.name != "membership_status");
-    moved.push(text("membership_status", "REMOVED"));
-    let present = DetailOutcome::Present(Entity { id: 9, updated_at: None, fields: moved });
+    let moved = ann_with("1", &[("membership_status", "REMOVED")]);
+    let present = DetailOutcome::Present(Entity { id: 9, updated_at: None, values: moved });
     let verdict = instance.classify_missing(9, &present).expect("classify");
     assert_eq!(verdict, MissingVerdict::ScopeChange(ScopeReason::MovedOrganisation));
 }

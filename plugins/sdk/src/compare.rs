@@ -2,8 +2,8 @@
 
 use crate::FindingKind;
 use crate::normalize;
-use crate::record::{field, is_later};
-use crate::{ComparedField, Comparison, Entity, ExternalSide, Field, FieldDrift, Finding};
+use crate::record::is_later;
+use crate::{ComparedField, Comparison, Entity, ExternalSide, FieldDrift, Finding};
 use crate::{FieldKind, PartnerEntry, Severity, Value};
 
 /// How one field's two values are judged equal.
@@ -44,6 +44,10 @@ impl Rule {
     /// Null and a text that normalises to nothing are the same: an empty phone and a missing one
     /// are not drift.
     pub fn equal(self, a: &Value, b: &Value) -> bool {
+        // Most compared values are untouched copies; identical values need no normalising.
+        if a == b {
+            return true;
+        }
         match (self.normalised(a), self.normalised(b)) {
             (Some(a), Some(b)) => a == b,
             (None, None) => true,
@@ -120,20 +124,20 @@ pub fn compared_fields(rules: &[FieldRule]) -> Vec<ComparedField> {
 /// the external system it reports a missing record or each drifted field. A record only partner
 /// state or the external system knows is a deletion candidate or unknown to partner.
 pub fn compare_sides(rules: &[FieldRule], sides: &Comparison, skip: &[&str]) -> Vec<Finding> {
-    let rules: Vec<&FieldRule> = rules.iter().filter(|r| !skip.contains(&r.name)).collect();
+    let rules = Rules { rules, skip };
     let mut findings = Vec::new();
     let partner = sides.partner.as_ref().filter(|p| !p.deleted);
 
     match (&sides.vomo, partner) {
         (Some(_), None) => findings.push(finding(FindingKind::MissedCreate, Severity::Medium)),
-        (Some(vomo), Some(partner)) => against_partner(&rules, vomo, partner, &mut findings),
+        (Some(vomo), Some(partner)) => against_partner(rules, vomo, partner, &mut findings),
         (None, Some(_)) => findings.push(finding(FindingKind::DeletionCandidate, Severity::Low)),
         (None, None) => {}
     }
 
     match (&sides.vomo, &sides.external) {
         (Some(vomo), ExternalSide::Present(external)) => {
-            against_external(&rules, vomo, external, &mut findings);
+            against_external(rules, vomo, external, &mut findings);
         }
         (Some(_), ExternalSide::Absent) => {
             findings.push(finding(FindingKind::MissingFromExternal, Severity::Medium));
@@ -146,8 +150,21 @@ pub fn compare_sides(rules: &[FieldRule], sides: &Comparison, skip: &[&str]) -> 
     findings
 }
 
+/// The rules in force: the declared ones less those a setting skips.
+#[derive(Clone, Copy)]
+struct Rules<'a> {
+    rules: &'a [FieldRule],
+    skip: &'a [&'a str],
+}
+
+impl<'a> Rules<'a> {
+    fn iter(self) -> impl Iterator<Item = (usize, &'a FieldRule)> {
+        self.rules.iter().enumerate().filter(move |(_, r)| !self.skip.contains(&r.name))
+    }
+}
+
 fn against_partner(
-    rules: &[&FieldRule],
+    rules: Rules<'_>,
     vomo: &Entity,
     partner: &PartnerEntry,
     out: &mut Vec<Finding>,
@@ -158,30 +175,25 @@ fn against_partner(
         out.push(finding(FindingKind::MissedUpdate, Severity::Medium));
         return;
     }
-    for drift in drifts(rules, &vomo.fields, &partner.fields) {
+    for drift in drifts(rules, &vomo.values, &partner.values) {
         out.push(finding(FindingKind::SilentChange(drift), Severity::Medium));
     }
 }
 
-fn against_external(
-    rules: &[&FieldRule],
-    vomo: &Entity,
-    external: &Entity,
-    out: &mut Vec<Finding>,
-) {
-    for drift in drifts(rules, &vomo.fields, &external.fields) {
+fn against_external(rules: Rules<'_>, vomo: &Entity, external: &Entity, out: &mut Vec<Finding>) {
+    for drift in drifts(rules, &vomo.values, &external.values) {
         out.push(finding(FindingKind::ExternalDrift(drift), Severity::Medium));
     }
 }
 
 fn drifts<'a>(
-    rules: &'a [&FieldRule],
-    expected: &'a [Field],
-    actual: &'a [Field],
+    rules: Rules<'a>,
+    expected: &'a [Value],
+    actual: &'a [Value],
 ) -> impl Iterator<Item = FieldDrift> + 'a {
-    rules.iter().filter_map(move |rule| {
-        let expected = field(expected, rule.name).unwrap_or(&Value::Null);
-        let actual = field(actual, rule.name).unwrap_or(&Value::Null);
+    rules.iter().filter_map(move |(index, rule)| {
+        let expected = expected.get(index).unwrap_or(&Value::Null);
+        let actual = actual.get(index).unwrap_or(&Value::Null);
         (!rule.rule.equal(expected, actual)).then(|| FieldDrift {
             field: rule.name.to_owned(),
             expected: expected.clone(),

@@ -31,8 +31,8 @@ pub use wit_bindgen::rt as wit_bindgen_rt;
 pub use bindings::export_rule_plugin;
 pub use bindings::exports::vomo::reconcile::rules::{Comparison, ExternalSide, Guest};
 pub use bindings::vomo::reconcile::types::{
-    Action, Alert, Cadence, ComparedField, Datetime, Description, DetailOutcome, Entity, Field,
-    FieldDrift, FieldKind, Finding, FindingKind, MissingVerdict, PartnerEntry, RuleError, ScopeReason,
-    Severity, TaskKind, Value,
+    Action, Alert, Cadence, ComparedField, Datetime, Description, DetailOutcome, Entity,
+    FieldDrift, FieldKind, Finding, FindingKind, MissingVerdict, PartnerEntry, RuleError,
+    ScopeReason, Severity, TaskKind, Value,
 };
 pub use compare::{FieldRule, Rule};

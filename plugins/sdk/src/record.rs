@@ -1,26 +1,29 @@
-//! Read access to the fields of a record.
+//! Read access to a record's values, which arrive in the order of the plugin's compared fields.
 
-use crate::{Datetime, Entity, Field, Value};
+use crate::{Datetime, FieldRule, Value};
 
-/// Finds a field by name.
-pub fn field<'a>(fields: &'a [Field], name: &str) -> Option<&'a Value> {
-    fields.iter().find(|f| f.name == name).map(|f| &f.value)
+/// The value of the field `name`, found by its position among `rules`.
+pub fn value<'a>(values: &'a [Value], rules: &[FieldRule], name: &str) -> Option<&'a Value> {
+    let index = rules.iter().position(|r| r.name == name)?;
+    values.get(index)
 }
 
-/// A field's text, or none when the field is absent, null or not text.
-pub fn text<'a>(entity: &'a Entity, name: &str) -> Option<&'a str> {
-    match field(&entity.fields, name) {
+/// The text of the field `name`, or none when it is absent, null or not text.
+pub fn text<'a>(values: &'a [Value], rules: &[FieldRule], name: &str) -> Option<&'a str> {
+    match value(values, rules, name) {
         Some(Value::Text(text)) => Some(text),
         _ => None,
     }
 }
 
+/// Lays out named values in the order of `rules`, null where a name is missing: how the host
+/// builds a record, and how tests build one by hand.
+pub fn values_of(rules: &[FieldRule], named: &[(&str, Value)]) -> Vec<Value> {
+    let find = |rule: &FieldRule| named.iter().find(|(name, _)| *name == rule.name);
+    rules.iter().map(|rule| find(rule).map_or(Value::Null, |(_, v)| v.clone())).collect()
+}
+
 /// Orders two points in time.
 pub fn is_later(a: &Datetime, b: &Datetime) -> bool {
     (a.seconds, a.nanoseconds) > (b.seconds, b.nanoseconds)
-}
-
-/// Builds a text field, for tests and for plugins that construct records.
-pub fn text_field(name: &str, text: &str) -> Field {
-    Field { name: name.to_owned(), value: Value::Text(text.to_owned()) }
 }

@@ -1,6 +1,8 @@
 //! What a user missing from a full listing means, judged from its detail fetch.
 
 use vomo_plugin_sdk::record::text;
+
+use crate::FIELDS;
 use vomo_plugin_sdk::{DetailOutcome, Entity, MissingVerdict, RuleError, ScopeReason};
 
 /// Membership states in which a user still belongs to the organisation.
@@ -26,7 +28,7 @@ pub fn verdict(id: u64, outcome: &DetailOutcome) -> Result<MissingVerdict, RuleE
 }
 
 fn reason(user: &Entity) -> ScopeReason {
-    let state = |name| text(user, name).map(|s| s.trim().to_lowercase());
+    let state = |name| text(&user.values, FIELDS, name).map(|s| s.trim().to_lowercase());
     if state("user_status").is_some_and(|s| SOFT_DELETED_STATES.contains(&s.as_str())) {
         return ScopeReason::SoftDeleted;
     }

@@ -27,6 +27,18 @@ pub const FIELDS: &[FieldRule] = &[
 /// The setting naming compared fields to leave out, comma-separated (`phone,address`).
 pub const IGNORE_FIELDS: &str = "ignore-fields";
 
+/// The `ignore-fields` setting. Settings never change during an instance's life, so inside the
+/// sandbox it is read once rather than through a host call per record.
+fn ignored_fields() -> std::borrow::Cow<'static, str> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        static IGNORED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        IGNORED.get_or_init(|| host::setting(IGNORE_FIELDS).unwrap_or_default()).as_str().into()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    host::setting(IGNORE_FIELDS).unwrap_or_default().into()
+}
+
 /// The plugin itself.
 pub struct Users;
 
@@ -46,7 +58,7 @@ impl Guest for Users {
     }
 
     fn compare(sides: Comparison) -> Result<Vec<Finding>, RuleError> {
-        let ignored = host::setting(IGNORE_FIELDS).unwrap_or_default();
+        let ignored = ignored_fields();
         let ignored: Vec<&str> = ignored.split(',').map(str::trim).collect();
         Ok(compare_sides(FIELDS, &sides, &ignored))
     }

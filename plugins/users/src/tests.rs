@@ -1,15 +1,21 @@
 //! Native unit tests of the users rules; the host's tests run the same rules in the sandbox.
 
 use super::*;
-use vomo_plugin_sdk::record::text_field;
+use vomo_plugin_sdk::Value;
+use vomo_plugin_sdk::record::values_of;
 use vomo_plugin_sdk::{Datetime, Entity, ExternalSide, FindingKind, PartnerEntry, ScopeReason};
-use vomo_plugin_sdk::{Field, Value};
+
+type Fields = Vec<(&'static str, Value)>;
+
+fn text_field(name: &'static str, text: &str) -> (&'static str, Value) {
+    (name, Value::Text(text.to_owned()))
+}
 
 fn at(seconds: i64) -> Datetime {
     Datetime { seconds, nanoseconds: 0 }
 }
 
-fn ann() -> Vec<Field> {
+fn ann() -> Fields {
     vec![
         text_field("email", "ann@example.org"),
         text_field("first_name", "Ann"),
@@ -24,16 +30,25 @@ fn ann() -> Vec<Field> {
     ]
 }
 
-fn vomo(fields: Vec<Field>, updated: i64) -> Entity {
-    Entity { id: 7, updated_at: Some(at(updated)), fields }
+fn vomo(fields: Fields, updated: i64) -> Entity {
+    Entity { id: 7, updated_at: Some(at(updated)), values: values_of(FIELDS, &fields) }
 }
 
-fn partner(fields: Vec<Field>, updated: i64) -> PartnerEntry {
-    PartnerEntry { id: 7, updated_at: at(updated), fields, deleted: false }
+fn external(fields: Fields) -> Entity {
+    Entity { id: 7, updated_at: None, values: values_of(FIELDS, &fields) }
 }
 
-fn with(mut fields: Vec<Field>, name: &str, value: &str) -> Vec<Field> {
-    fields.retain(|f| f.name != name);
+fn partner(fields: Fields, updated: i64) -> PartnerEntry {
+    PartnerEntry {
+        id: 7,
+        updated_at: at(updated),
+        values: values_of(FIELDS, &fields),
+        deleted: false,
+    }
+}
+
+fn with(mut fields: Fields, name: &'static str, value: &str) -> Fields {
+    fields.retain(|(n, _)| *n != name);
     fields.push(text_field(name, value));
     fields
 }
@@ -110,7 +125,7 @@ fn user_only_in_partner_state_is_a_deletion_candidate() {
 
 #[test]
 fn external_side_is_checked_field_by_field() {
-    let external = Entity { id: 7, updated_at: None, fields: with(ann(), "email", "old@x.org") };
+    let external = external(with(ann(), "email", "old@x.org"));
     let found =
         compare(Some(vomo(ann(), 100)), Some(partner(ann(), 100)), ExternalSide::Present(external));
     assert_eq!(found.len(), 1);
@@ -127,7 +142,7 @@ fn absent_external_copy_is_missing_from_external() {
 
 #[test]
 fn external_copy_alone_is_unknown_to_partner() {
-    let external = Entity { id: 7, updated_at: None, fields: ann() };
+    let external = external(ann());
     let found = compare(None, None, ExternalSide::Present(external));
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].kind, FindingKind::UnknownToPartner);
@@ -185,7 +200,7 @@ fn a_user_still_returned_is_a_scope_change() {
 
 #[test]
 fn a_detail_of_another_user_is_an_invalid_record() {
-    let outcome = DetailOutcome::Present(Entity { id: 8, updated_at: None, fields: ann() });
+    let outcome = DetailOutcome::Present(Entity { id: 8, ..external(ann()) });
     assert!(matches!(Users::classify_missing(7, outcome), Err(RuleError::InvalidRecord(_))));
 }
 

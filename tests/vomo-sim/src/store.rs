@@ -87,19 +87,22 @@ impl Store {
         self.orgs.iter().find(|org| org.slug == slug && !org.deleted)
     }
 
-    /// Whether `org` is `root` or one of its descendants: the organisation family.
+    /// Whether `org` is `root` or one of its live descendants: the organisation family.
     pub fn in_family(&self, root: u32, org: u32) -> bool {
         let mut current = Some(org);
         let mut steps = 0;
         while let Some(id) = current {
+            let Some(node) = self.org(u64::from(id)) else {
+                return false;
+            };
+            if node.deleted || steps > self.orgs.len() {
+                return false;
+            }
             if id == root {
                 return true;
             }
             steps += 1;
-            if steps > self.orgs.len() {
-                return false;
-            }
-            current = self.org(u64::from(id)).and_then(|org| org.parent);
+            current = node.parent;
         }
         false
     }
@@ -108,7 +111,7 @@ impl Store {
     pub fn family_mask(&self, root: u32) -> Vec<bool> {
         let mut mask = vec![false; self.orgs.len() + 1];
         for org in &self.orgs {
-            mask[org.id as usize] = !org.deleted && self.in_family(root, org.id);
+            mask[org.id as usize] = self.in_family(root, org.id);
         }
         mask
     }

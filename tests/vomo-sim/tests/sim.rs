@@ -3,6 +3,7 @@
 
 mod sim {
     pub mod auth;
+    pub mod binary;
     pub mod control;
     pub mod determinism;
     pub mod external;

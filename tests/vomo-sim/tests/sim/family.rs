@@ -1,6 +1,7 @@
 //! Organisation families: a parent's token sees its children's records, not the reverse.
 
 use reqwest::StatusCode;
+use vomo_sim::Resource;
 
 use super::support::start;
 
@@ -31,4 +32,18 @@ async fn organizations_list_is_the_family() {
     let child = h.get(2, "/organizations/2").await;
     assert!(child.body["data"]["parent"].is_null(), "the parent is outside the child's view");
     assert_eq!(child.body["data"]["parent_id"], 1);
+}
+
+#[tokio::test]
+async fn deleted_child_organization_leaves_the_family_and_loses_its_token() {
+    let h = start().await;
+    let child_user = h.ids(2, "/users").await[0];
+    let token = h.token(2);
+    h.sim.control().delete(Resource::Organizations, 2).expect("delete org");
+
+    assert!(!h.all_ids(1, "/users").await.contains(&child_user));
+    assert_eq!(h.get(1, &format!("/users/{child_user}")).await.status, StatusCode::NOT_FOUND);
+    let refused = h.get_as(Some(&format!("Bearer {token}")), "/users").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(h.ids(1, "/organizations").await, vec![1]);
 }
