@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::bindings::TaskKind;
+use crate::bindings::{FieldKind, TaskKind};
 use crate::builtin;
 use crate::runtime::{Plugin, PluginEngine};
 
@@ -63,7 +63,15 @@ fn describe(plugin: &Plugin) -> String {
     let _ = writeln!(out, "digest    {}", plugin.digest());
     let _ = writeln!(out, "compares");
     for field in &d.compared_fields {
-        let _ = writeln!(out, "  {:<20} {}", field.name, field.rule);
+        let kind = match field.kind {
+            FieldKind::Text => "text",
+            FieldKind::Flag => "flag",
+            FieldKind::Integer => "integer",
+            FieldKind::Decimal => "decimal",
+            FieldKind::TextList => "text-list",
+            FieldKind::IntegerList => "integer-list",
+        };
+        let _ = writeln!(out, "  {:<20} {kind:<13} {}", field.name, field.rule);
     }
     let _ = writeln!(out, "cadences");
     for cadence in &d.cadences {

@@ -17,8 +17,8 @@ fn plugins_check_prints_what_the_users_plugin_compares() {
     let (ok, out, err) = reconciler(&["plugins", "check", plugin_artifacts::USERS_PATH]);
     assert!(ok, "{err}");
     assert!(out.contains("resource  users"), "{out}");
-    assert!(out.contains("email                trimmed, case-insensitive"), "{out}");
-    assert!(out.contains("phone                digits only"), "{out}");
+    assert!(out.contains("email                text          trimmed, case-insensitive"), "{out}");
+    assert!(out.contains("phone                text          digits only"), "{out}");
     assert!(out.contains("version   0.1.0"), "{out}");
 }
 
