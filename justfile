@@ -13,7 +13,8 @@ test:
 
 # Run the benchmarks and print their figures (docs/benchmarks.md records them).
 bench:
-    cargo bench -p reconciler --bench plugin_call
+    cargo bench -p reconciler
+    cargo bench -p vomo-sim
 
 # Check every plugin this repository builds.
 plugins:

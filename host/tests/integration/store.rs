@@ -139,7 +139,7 @@ async fn findings_keep_both_values(store: &Store) {
         severity: "medium".into(),
         detail: String::new(),
     };
-    store.insert_findings(run, &[finding.clone()]).await.unwrap();
+    store.insert_findings(run, std::slice::from_ref(&finding)).await.unwrap();
     assert_eq!(store.findings(run).await.unwrap(), [finding]);
 }
 
