@@ -6,9 +6,10 @@
 use std::time::{Duration, Instant};
 
 use reconciler::bindings::vomo::reconcile::{host, types};
-use reconciler::bindings::{Comparison, Datetime, Entity, ExternalSide, PartnerEntry};
+use reconciler::bindings::{Comparison, Datetime, Entity, ExternalSide};
 use reconciler::bindings::{RulePlugin, Value};
 use reconciler::runtime::{PluginEngine, RuntimeLimits, Settings};
+use reconciler::sides::partner_entry;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -24,7 +25,7 @@ fn main() {
     let drifted = record("+1 (555) 010-0199", "15550100000");
 
     println!("{:<48} {:>9} {:>9} {:>9}", "users compare through the host", "p50", "p90", "p99");
-    let mut warm = plugin.instance(Settings::default());
+    let mut warm = plugin.instance("acme", Settings::default());
     report("warm instance, epoch deadline, no findings", || {
         warm.compare(&same).expect("compare");
     });
@@ -40,7 +41,7 @@ fn main() {
         warm.compare(&vomo_only).expect("compare");
     });
     report("fresh instance per record", || {
-        plugin.instance(Settings::default()).compare(&same).expect("compare");
+        plugin.instance("acme", Settings::default()).compare(&same).expect("compare");
     });
     report("raw wasmtime, epoch deadline (no validation)", raw(Interruption::Epoch, &same));
     report("raw wasmtime, fuel metering (no validation)", raw(Interruption::Fuel, &same));
@@ -67,16 +68,9 @@ fn record(vomo_phone: &str, partner_phone: &str) -> Comparison {
         .collect()
     };
     let at = Datetime { seconds: 1_762_336_800, nanoseconds: 0 };
-    Comparison {
-        vomo: Some(Entity { id: 8205, updated_at: Some(at), values: values(vomo_phone) }),
-        partner: Some(PartnerEntry {
-            id: 8205,
-            updated_at: at,
-            values: values(partner_phone),
-            deleted: false,
-        }),
-        external: ExternalSide::NotRead,
-    }
+    let vomo = Entity { id: 8205, updated_at: Some(at), values: values(vomo_phone) };
+    let partner = partner_entry(8205, at, values(partner_phone), false, Some(&vomo));
+    Comparison { vomo: Some(vomo), partner: Some(partner), external: ExternalSide::NotRead }
 }
 
 fn report(label: &str, mut call: impl FnMut()) {
@@ -165,7 +159,7 @@ fn deadline_overshoot() {
 
     let mut stops: Vec<Duration> = (0..20)
         .map(|_| {
-            let mut instance = plugin.instance(settings.clone());
+            let mut instance = plugin.instance("acme", settings.clone());
             let started = Instant::now();
             let _ = instance.compare(&looping);
             started.elapsed()

@@ -5,6 +5,7 @@
 //!
 //! - [`bindings`]: the generated types of the plugin contract.
 //! - [`runtime`]: loads plugins and runs them under a deadline and a memory cap.
+//! - [`sides`]: builds the sides of a comparison as the contract wants them.
 //! - [`builtin`]: the rule plugins built into the host.
 //! - [`store`]: partner state, checkpoints, runs, the journal and the other tables, on SQLite or
 //!   PostgreSQL.
@@ -17,6 +18,7 @@ pub mod builtin;
 pub mod cli;
 pub mod commands;
 pub mod runtime;
+pub mod sides;
 pub mod store;
 pub mod throttle;
 pub mod vomo;

@@ -113,7 +113,9 @@ impl Store {
                 .map_err(open_error)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                // The journal promises that a journaled action survives a crash: every commit
+                // reaches the disk.
+                .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             // One writer at a time is what SQLite allows anyway; a single connection avoids

@@ -67,10 +67,21 @@ impl RateBudget {
         let started = Instant::now();
         let _waiting = (priority == Priority::Polling).then(|| PollWaiting::new(self));
         loop {
-            if priority == Priority::Reconciliation {
-                self.yield_to_polling().await;
-            }
-            let slot = self.reserve();
+            let slot = match priority {
+                Priority::Polling => self.reserve(),
+                Priority::Reconciliation => {
+                    self.yield_to_polling().await;
+                    // Reconciliation books only a slot that is free now, so it can never queue
+                    // ahead of polling requests that arrive while it waits.
+                    match self.reserve_if_free() {
+                        Ok(slot) => slot,
+                        Err(free_at) => {
+                            tokio::time::sleep_until(free_at).await;
+                            continue;
+                        }
+                    }
+                }
+            };
             tokio::time::sleep_until(slot).await;
             // A 429 that arrived while this request slept holds it too.
             if self.slots.lock().expect("budget lock").held_until <= Instant::now() {
@@ -100,6 +111,20 @@ impl RateBudget {
             slots.next_free = slot + interval;
         }
         slot
+    }
+
+    /// Books the slot if it is free now; otherwise says when it will be.
+    fn reserve_if_free(&self) -> Result<Instant, Instant> {
+        let mut slots = self.slots.lock().expect("budget lock");
+        let now = Instant::now();
+        let free_at = slots.next_free.max(slots.held_until);
+        if free_at > now {
+            return Err(free_at);
+        }
+        if let Some(interval) = self.interval {
+            slots.next_free = now + interval;
+        }
+        Ok(now)
     }
 
     async fn yield_to_polling(&self) {
@@ -228,6 +253,29 @@ mod tests {
         }
         reconcile.await.expect("reconcile");
         assert_eq!(*order.lock().expect("order"), ["poll", "poll", "poll", "reconcile"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reconciliation_never_books_ahead_of_later_polling() {
+        let budget = Arc::new(RateBudget::per_second(1.0));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let spawn = |priority, name: &'static str| {
+            let (budget, order) = (budget.clone(), order.clone());
+            tokio::spawn(async move {
+                budget.acquire(priority).await;
+                order.lock().expect("order").push(name);
+            })
+        };
+        let reconciling: Vec<_> = (0..5).map(|_| spawn(Priority::Reconciliation, "r")).collect();
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let poll = spawn(Priority::Polling, "poll");
+        poll.await.expect("poll");
+        for task in reconciling {
+            task.await.expect("reconcile");
+        }
+        let order = order.lock().expect("order");
+        let position = order.iter().position(|n| *n == "poll").expect("the poll ran");
+        assert!(position <= 2, "the poll waited behind {position} bookings: {order:?}");
     }
 
     #[tokio::test(start_paused = true)]

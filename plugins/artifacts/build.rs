@@ -15,6 +15,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("USERS", "users-rules"),
     ("MISBEHAVING", "fixture-misbehaving"),
     ("ESCAPE", "fixture-escape"),
+    ("SLEEPER", "fixture-sleeper"),
 ];
 
 fn main() {

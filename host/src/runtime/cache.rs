@@ -1,7 +1,7 @@
 //! Compiled components cached on disk, keyed by the plugin's digest and the engine's build.
 
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -34,7 +34,7 @@ impl ComponentCache {
         let digest = blake3::hash(bytes).to_hex();
         let path = self.dir.join(format!("{}-{}.cwasm", self.engine_key, &digest[..32]));
 
-        if path.exists() {
+        if path.exists() && self.trusted(&path) {
             // Safety: only files this host serialised are in the cache, named by the digest of
             // their source and the engine's compatibility hash.
             #[allow(unsafe_code, reason = "deserialising artifacts this host produced")]
@@ -56,8 +56,24 @@ impl ComponentCache {
         Ok(component)
     }
 
-    fn store(&self, path: &std::path::Path, component: &Component) -> anyhow::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
+    /// Compiled code is loaded as native code, so only from a directory and file that nobody
+    /// but the owner can write; anything else is recompiled instead.
+    fn trusted(&self, path: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt as _;
+        let private = |p: &Path| {
+            std::fs::symlink_metadata(p)
+                .is_ok_and(|m| !m.file_type().is_symlink() && m.permissions().mode() & 0o022 == 0)
+        };
+        let trusted = private(&self.dir) && private(path);
+        if !trusted {
+            tracing::warn!(path = %path.display(), "ignoring a cached plugin others can write");
+        }
+        trusted
+    }
+
+    fn store(&self, path: &Path, component: &Component) -> anyhow::Result<()> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.dir)?;
         let temporary = path.with_extension(format!("tmp{}", std::process::id()));
         std::fs::write(&temporary, component.serialize()?)?;
         std::fs::rename(&temporary, path)?;

@@ -49,8 +49,11 @@ pub enum PluginError {
     WrongWorld { plugin: String, reason: String },
     #[error("plugin `{plugin}` {kind} in `{function}`")]
     Trapped { plugin: String, function: &'static str, kind: TrapKind },
-    #[error("plugin `{plugin}` is quarantined after {traps} traps within {window_secs} s")]
-    Quarantined { plugin: String, traps: usize, window_secs: u64 },
+    #[error(
+        "plugin `{plugin}` is quarantined for customer `{customer}` after {traps} traps within \
+         {window_secs} s"
+    )]
+    Quarantined { plugin: String, customer: String, traps: usize, window_secs: u64 },
     #[error("plugin `{plugin}` returned an invalid value from `{function}`: {reason}")]
     Invalid { plugin: String, function: &'static str, reason: String },
     #[error("plugin `{plugin}` refused the input of `{function}`: {error}")]

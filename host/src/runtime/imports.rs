@@ -3,6 +3,7 @@
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::component::types::ComponentItem;
 
 use super::error::PluginError;
 
@@ -36,12 +37,27 @@ const STD_WASI: &[&str] = &[
     "wasi:filesystem/preopens",
 ];
 
+/// Functions of allowed interfaces that are refused all the same: they wait on real time inside
+/// the host, where no epoch deadline reaches, so a plugin could sleep past its deadline forever.
+const WAITING: &[(&str, &str)] = &[
+    ("wasi:clocks/monotonic-clock", "subscribe-duration"),
+    ("wasi:clocks/monotonic-clock", "subscribe-instant"),
+];
+
 /// Refuses a component that imports anything outside the rule-plugin world, naming the import.
 pub fn check(plugin: &str, component: &Component, engine: &Engine) -> Result<(), PluginError> {
-    for (import, _) in component.component_type().imports(engine) {
+    let refuse =
+        |import: String| PluginError::ForbiddenImport { plugin: plugin.to_owned(), import };
+    for (import, item) in component.component_type().imports(engine) {
         if !allowed(import) {
-            let import = import.to_owned();
-            return Err(PluginError::ForbiddenImport { plugin: plugin.to_owned(), import });
+            return Err(refuse(import.to_owned()));
+        }
+        let ComponentItem::ComponentInstance(instance) = item.ty else { continue };
+        let name = import.split_once('@').map_or(import, |(name, _)| name);
+        for (function, _) in instance.exports(engine) {
+            if WAITING.contains(&(name, function)) {
+                return Err(refuse(format!("{import}#{function}")));
+            }
         }
     }
     Ok(())

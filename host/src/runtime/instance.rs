@@ -1,5 +1,7 @@
 //! A warm plugin instance and the guarded calls the host makes on it.
 
+use std::sync::Arc;
+
 use wasmtime::Store;
 
 use super::error::{PluginError, TrapKind};
@@ -13,6 +15,7 @@ use crate::bindings::{RuleError, RulePlugin};
 /// (a store whose call trapped cannot be entered again).
 pub struct PluginInstance {
     plugin: Plugin,
+    customer: Arc<str>,
     settings: Settings,
     live: Option<Live>,
 }
@@ -23,8 +26,8 @@ struct Live {
 }
 
 impl PluginInstance {
-    pub(super) fn new(plugin: Plugin, settings: Settings) -> Self {
-        PluginInstance { plugin, settings, live: None }
+    pub(super) fn new(plugin: Plugin, customer: Arc<str>, settings: Settings) -> Self {
+        PluginInstance { plugin, customer, settings, live: None }
     }
 
     /// The plugin this instance runs.
@@ -38,6 +41,10 @@ impl PluginInstance {
     }
 
     /// Compares the sides of one record and returns validated findings.
+    // FIXME: results are lifted into host memory before they are validated, so a plugin can make
+    // the host copy many findings whose strings share one large buffer in guest memory. Goes away
+    // when the exports are called through typed functions returning `WasmList`/`WasmStr`, checked
+    // for counts and lengths before anything is copied.
     pub fn compare(&mut self, sides: &Comparison) -> Result<Vec<Finding>, PluginError> {
         let result =
             self.call("compare", |b, s| b.vomo_reconcile_rules().call_compare(s, sides))?;
@@ -51,7 +58,8 @@ impl PluginInstance {
     pub fn plan(&mut self, findings: &[Finding]) -> Result<Vec<Action>, PluginError> {
         let result = self.call("plan", |b, s| b.vomo_reconcile_rules().call_plan(s, findings))?;
         let actions = self.rule("plan", result)?;
-        validate::actions(&actions).map_err(|reason| self.plugin.invalid("plan", reason))?;
+        validate::actions(findings, &actions)
+            .map_err(|reason| self.plugin.invalid("plan", reason))?;
         Ok(actions)
     }
 
@@ -91,7 +99,7 @@ impl PluginInstance {
         function: &'static str,
         run: impl FnOnce(&RulePlugin, &mut Store<PluginState>) -> wasmtime::Result<T>,
     ) -> Result<T, PluginError> {
-        if self.plugin.is_quarantined() {
+        if self.plugin.is_quarantined(&self.customer) {
             return Err(self.quarantined());
         }
         let ticks = self.plugin.inner.engine.limits.deadline_ticks();
@@ -104,9 +112,9 @@ impl PluginInstance {
             Err(error) => {
                 let kind = trap_kind(&error, live.store.data().limiter.refused);
                 self.live = None;
-                let quarantined = self.plugin.record_trap();
-                let plugin = self.plugin.name();
-                tracing::info!(plugin, function, %kind, quarantined, "plugin trapped");
+                let quarantined = self.plugin.record_trap(&self.customer);
+                let (plugin, customer) = (self.plugin.name(), &*self.customer);
+                tracing::info!(plugin, customer, function, %kind, quarantined, "plugin trapped");
                 Err(PluginError::Trapped { plugin: plugin.to_owned(), function, kind })
             }
         }
@@ -144,6 +152,7 @@ impl PluginInstance {
         let limits = &self.plugin.inner.engine.limits;
         PluginError::Quarantined {
             plugin: self.plugin.name().to_owned(),
+            customer: self.customer.to_string(),
             traps: limits.quarantine_traps,
             window_secs: limits.quarantine_window.as_secs(),
         }

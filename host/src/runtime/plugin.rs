@@ -1,5 +1,6 @@
 //! A loaded rule plugin: compiled, checked against the world, pre-instantiated and described.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -25,7 +26,8 @@ pub(super) struct PluginInner {
     pub engine: PluginEngine,
     pub pre: RulePluginPre<PluginState>,
     pub description: OnceLock<Description>,
-    pub traps: Mutex<TrapWindow>,
+    /// Traps per customer: one customer's data tripping the plugin never stops another's runs.
+    pub traps: Mutex<HashMap<Arc<str>, TrapWindow>>,
 }
 
 impl Plugin {
@@ -50,10 +52,10 @@ impl Plugin {
                 engine: engine.clone(),
                 pre,
                 description: OnceLock::new(),
-                traps: Mutex::new(TrapWindow::default()),
+                traps: Mutex::new(HashMap::new()),
             }),
         };
-        let description = plugin.instance(Settings::default()).describe()?;
+        let description = plugin.instance("", Settings::default()).describe()?;
         validate::description(&description).map_err(|reason| plugin.invalid("describe", reason))?;
         plugin.inner.description.get_or_init(|| description);
         Ok(plugin)
@@ -74,21 +76,23 @@ impl Plugin {
         self.inner.description.get().expect("a loaded plugin has described itself")
     }
 
-    /// A warm instance that reads `settings` through the host import. Instances are not shared
-    /// between threads; make one per worker.
-    pub fn instance(&self, settings: Settings) -> PluginInstance {
-        PluginInstance::new(self.clone(), settings)
+    /// A warm instance for `customer` that reads `settings` through the host import. Instances
+    /// are not shared between threads; make one per worker.
+    pub fn instance(&self, customer: &str, settings: Settings) -> PluginInstance {
+        PluginInstance::new(self.clone(), customer.into(), settings)
     }
 
-    /// Whether the plugin trapped too often and now refuses calls.
-    pub fn is_quarantined(&self) -> bool {
-        self.inner.traps.lock().expect("trap window lock").is_quarantined()
+    /// Whether the plugin trapped too often on `customer`'s records and now refuses their calls.
+    pub fn is_quarantined(&self, customer: &str) -> bool {
+        let traps = self.inner.traps.lock().expect("trap window lock");
+        traps.get(customer).is_some_and(TrapWindow::is_quarantined)
     }
 
-    pub(super) fn record_trap(&self) -> bool {
+    pub(super) fn record_trap(&self, customer: &Arc<str>) -> bool {
         let limits = &self.inner.engine.limits;
         let mut traps = self.inner.traps.lock().expect("trap window lock");
-        traps.record(Instant::now(), limits.quarantine_traps, limits.quarantine_window)
+        let window = traps.entry(customer.clone()).or_default();
+        window.record(Instant::now(), limits.quarantine_traps, limits.quarantine_window)
     }
 
     pub(super) fn invalid(&self, function: &'static str, reason: String) -> PluginError {

@@ -36,7 +36,7 @@ impl PluginState {
         PluginState {
             wasi: locked_down_wasi(),
             table: ResourceTable::new(),
-            limiter: MemoryCap { cap: memory_cap, refused: false },
+            limiter: MemoryCap::new(memory_cap),
             settings,
             plugin,
             log_lines_left: log_lines,
@@ -102,23 +102,54 @@ fn truncate(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-/// Refuses memory growth past the cap and remembers that it did, so the trap that follows (Rust
-/// guests abort when an allocation fails) can be reported as the cap rather than a fault.
+/// Most linear memories, tables and core instances one plugin instance may create. A Rust
+/// component needs one memory and a handful of instances; the cap is on their sum, and these
+/// counts keep a component from spreading itself over many.
+const MAX_MEMORIES: usize = 4;
+const MAX_TABLES: usize = 16;
+const MAX_CORE_INSTANCES: usize = 32;
+
+/// Refuses memory growth that would take the instance's memories, together, past the cap, and
+/// remembers that it did, so the trap that follows (Rust guests abort when an allocation fails)
+/// is reported as the cap rather than a fault.
 pub struct MemoryCap {
     cap: usize,
+    used: usize,
     pub(super) refused: bool,
+}
+
+impl MemoryCap {
+    pub fn new(cap: usize) -> Self {
+        MemoryCap { cap, used: 0, refused: false }
+    }
 }
 
 impl ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.cap;
+        let total = (self.used - current.min(self.used)).saturating_add(desired);
+        let allowed = total <= self.cap;
+        if allowed {
+            self.used = total;
+        }
         self.refused |= !allowed;
         Ok(allowed)
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
+    }
+
+    fn instances(&self) -> usize {
+        MAX_CORE_INSTANCES
     }
 
     fn table_growing(
@@ -166,10 +197,19 @@ mod tests {
 
     #[test]
     fn memory_cap_refuses_and_remembers() {
-        let mut cap = MemoryCap { cap: 100, refused: false };
+        let mut cap = MemoryCap::new(100);
         assert!(cap.memory_growing(0, 100, None).expect("no error"));
         assert!(!cap.refused);
         assert!(!cap.memory_growing(100, 101, None).expect("no error"));
         assert!(cap.refused);
+    }
+
+    #[test]
+    fn memory_cap_counts_every_memory_together() {
+        let mut cap = MemoryCap::new(100);
+        assert!(cap.memory_growing(0, 60, None).expect("first memory"));
+        assert!(!cap.memory_growing(0, 60, None).expect("second memory"), "120 in all");
+        assert!(cap.memory_growing(0, 40, None).expect("second memory, smaller"));
+        assert!(cap.memory_growing(60, 60, None).expect("no growth"));
     }
 }

@@ -68,10 +68,15 @@ pub fn findings(d: &Description, findings: &[Finding]) -> Result<(), String> {
     Ok(())
 }
 
-/// Actions must be few and their texts short.
-pub fn actions(actions: &[Action]) -> Result<(), String> {
+/// Actions must be few and their texts short, and a deletion may only answer a deletion
+/// candidate: no other finding can justify removing a record downstream.
+pub fn actions(findings: &[Finding], actions: &[Action]) -> Result<(), String> {
     if actions.len() > MAX_ACTIONS {
         return Err(format!("{} actions, more than {MAX_ACTIONS}", actions.len()));
+    }
+    let candidate = findings.iter().any(|f| f.kind == FindingKind::DeletionCandidate);
+    if !candidate && actions.contains(&Action::MarkDeleted) {
+        return Err("planned `mark-deleted` without a deletion candidate".to_owned());
     }
     for action in actions {
         match action {
@@ -170,10 +175,19 @@ mod tests {
 
     #[test]
     fn too_many_actions_or_long_texts_are_refused() {
-        assert!(actions(&vec![Action::Reprocess; MAX_ACTIONS]).is_ok());
-        assert!(actions(&vec![Action::Reprocess; MAX_ACTIONS + 1]).is_err());
+        assert!(actions(&[], &vec![Action::Reprocess; MAX_ACTIONS]).is_ok());
+        assert!(actions(&[], &vec![Action::Reprocess; MAX_ACTIONS + 1]).is_err());
         let long = Action::Alert(Alert { severity: Severity::High, message: "x".repeat(2000) });
-        assert!(actions(&[long]).is_err());
+        assert!(actions(&[], &[long]).is_err());
+    }
+
+    #[test]
+    fn a_deletion_needs_a_deletion_candidate() {
+        let finding = |kind| Finding { kind, severity: Severity::Low, detail: String::new() };
+        let update = [finding(FindingKind::MissedUpdate)];
+        assert!(actions(&update, &[Action::MarkDeleted]).expect_err("refused").contains("mark"));
+        let candidate = [finding(FindingKind::DeletionCandidate)];
+        assert!(actions(&candidate, &[Action::MarkDeleted]).is_ok());
     }
 
     #[test]

@@ -90,29 +90,33 @@ impl Store {
         })
     }
 
-    /// Moves an action to `state`, counting an attempt when it was tried.
+    /// Moves an action from `from` to `to`, counting an attempt when it was tried. Returns false,
+    /// changing nothing, when the action is no longer in `from` (a rejected action never becomes
+    /// done).
     pub async fn set_action_state(
         &self,
         key: &str,
-        state: ActionState,
+        from: ActionState,
+        to: ActionState,
         error: Option<&str>,
         now: Micros,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let doing = "updating an action";
-        let tried = i64::from(matches!(state, ActionState::Done | ActionState::Failed));
+        let tried = i64::from(matches!(to, ActionState::Done | ActionState::Failed));
         let sql = "UPDATE action_journal SET state = $1, error = $2, updated_at = $3, \
-                   attempts = attempts + $4 WHERE key = $5";
+                   attempts = attempts + $4 WHERE key = $5 AND state = $6";
         on_pool!(self, |pool| {
-            sqlx::query(sql)
-                .bind(state.as_str())
+            let done = sqlx::query(sql)
+                .bind(to.as_str())
                 .bind(error)
                 .bind(now)
                 .bind(tried)
                 .bind(key)
+                .bind(from.as_str())
                 .execute(pool)
                 .await
                 .map_err(query_error(doing))?;
-            Ok(())
+            Ok(done.rows_affected() == 1)
         })
     }
 

@@ -25,7 +25,8 @@ pub struct PartnerRow {
 }
 
 impl Store {
-    /// Inserts or replaces partner state rows, in one transaction.
+    /// Inserts or replaces partner state rows, in one transaction. A row older than the one
+    /// stored (a late, slower batch) changes nothing.
     pub async fn upsert_partner_states(&self, rows: &[PartnerRow]) -> StoreResult<()> {
         let doing = "upserting partner state";
         let rows = last_per_key(rows, |r| (r.customer.as_str(), r.resource.as_str(), r.id));
@@ -50,7 +51,8 @@ impl Store {
                     " ON CONFLICT (customer, resource, id) DO UPDATE SET \
                      updated_at = excluded.updated_at, fingerprint = excluded.fingerprint, \
                      fields = excluded.fields, processed_at = excluded.processed_at, \
-                     deleted_at = excluded.deleted_at",
+                     deleted_at = excluded.deleted_at \
+                     WHERE excluded.updated_at >= partner_state.updated_at",
                 );
                 insert.build().execute(&mut *tx).await.map_err(query_error(doing))?;
             }

@@ -1,6 +1,7 @@
 //! The review queue: runs whose actions the circuit breaker held for a person to decide.
 
-use super::{Micros, RunId, Store, StoreError, StoreResult, column, on_pool, query_error};
+use super::query_error;
+use super::{ActionState, Micros, RunId, Store, StoreError, StoreResult, column, on_pool};
 
 /// Where a review stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,25 +62,46 @@ impl Store {
         })
     }
 
-    /// Decides a pending review; returns false when the run has no pending review.
+    /// Decides a pending review and, in the same transaction, releases the run's held actions
+    /// (approved: back to pending) or drops them (rejected). Returns how many actions moved, or
+    /// none when the run has no pending review.
     pub async fn decide_review(
         &self,
         run: RunId,
-        state: ReviewState,
+        decision: ReviewState,
         now: Micros,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<u64>> {
         let doing = "deciding a review";
-        let sql = "UPDATE review_queue SET state = $1, decided_at = $2 \
-                   WHERE run_id = $3 AND state = 'pending'";
+        let to = match decision {
+            ReviewState::Approved => ActionState::Pending,
+            ReviewState::Rejected => ActionState::Rejected,
+            ReviewState::Pending => return Ok(None),
+        };
+        let decide = "UPDATE review_queue SET state = $1, decided_at = $2 \
+                      WHERE run_id = $3 AND state = 'pending'";
+        let release = "UPDATE action_journal SET state = $1, updated_at = $2 \
+                       WHERE run_id = $3 AND state = 'held'";
         on_pool!(self, |pool| {
-            let done = sqlx::query(sql)
-                .bind(state.as_str())
+            let mut tx = pool.begin().await.map_err(query_error(doing))?;
+            let decided = sqlx::query(decide)
+                .bind(decision.as_str())
                 .bind(now)
                 .bind(run)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(query_error(doing))?;
-            Ok(done.rows_affected() == 1)
+            if decided.rows_affected() != 1 {
+                return Ok(None);
+            }
+            let moved = sqlx::query(release)
+                .bind(to.as_str())
+                .bind(now)
+                .bind(run)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error(doing))?;
+            tx.commit().await.map_err(query_error(doing))?;
+            Ok(Some(moved.rows_affected()))
         })
     }
 

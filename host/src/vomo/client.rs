@@ -17,6 +17,10 @@ use super::retry::RetryPolicy;
 use super::token::Token;
 use crate::throttle::{Priority, RateBudget};
 
+/// The longest `Retry-After` honoured; a longer one is capped, so one odd answer cannot hold a
+/// token for days.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
 /// What a client needs to reach one customer's data.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -188,6 +192,7 @@ impl VomoClient {
                 Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS => {
                     rate_limited += 1;
                     let wait = retry_after(response.headers()).unwrap_or(Duration::from_secs(1));
+                    let wait = wait.min(MAX_RETRY_AFTER);
                     self.budget.hold_until(Instant::now() + wait);
                     tracing::debug!(customer = %self.customer, resource, page, ?wait, "rate limited");
                     if rate_limited > self.retry.max_rate_limited {
@@ -275,10 +280,10 @@ impl Lister<'_> {
     /// The next page, or none after the last. A page that fails is retried, never skipped: an
     /// error here means the listing cannot be completed.
     pub async fn next_page(&mut self) -> Result<Option<Page>, VomoError> {
-        let Some(url) = self.next.take() else { return Ok(None) };
-        self.page += 1;
+        let Some(url) = self.next.clone() else { return Ok(None) };
+        let number = self.page + 1;
         let client = self.client;
-        let (status, body) = client.send(&url, self.priority, self.resource, self.page).await?;
+        let (status, body) = client.send(&url, self.priority, self.resource, number).await?;
         if status != StatusCode::OK {
             return Err(client.refusal(self.resource, status, &body));
         }
@@ -286,14 +291,18 @@ impl Lister<'_> {
         let malformed = |reason| VomoError::MalformedPage {
             customer: client.customer.clone(),
             resource: self.resource.to_owned(),
-            page: self.page,
+            page: number,
             reason,
         };
         let page = parse_page(&body, self.schema).map_err(malformed)?;
-        self.next = match &page.next {
+        let next = match &page.next {
             Some(link) => Some(client.same_origin(link).map_err(malformed)?),
             None => None,
         };
+        // Only a page that was read whole moves the listing on: after an error, the same page is
+        // asked for again, so a failed listing can never look finished.
+        self.next = next;
+        self.page = number;
         Ok(Some(page))
     }
 

@@ -10,7 +10,7 @@ use crate::support::{engine, engine_with, load, settings};
 fn misbehaving(mode: &str) -> reconciler::runtime::PluginInstance {
     let engine = engine();
     let plugin = load(&engine, plugin_artifacts::MISBEHAVING_PATH);
-    plugin.instance(settings(&[("misbehave", mode)]))
+    plugin.instance("acme", settings(&[("misbehave", mode)]))
 }
 
 fn some_record() -> Comparison {
@@ -40,7 +40,7 @@ fn looping_plugin_is_stopped_at_its_deadline() {
         ..RuntimeLimits::default()
     };
     let plugin = load(&engine_with(limits), plugin_artifacts::MISBEHAVING_PATH);
-    let mut instance = plugin.instance(settings(&[("misbehave", "loop")]));
+    let mut instance = plugin.instance("acme", settings(&[("misbehave", "loop")]));
 
     let started = Instant::now();
     assert_eq!(trap_of(instance.compare(&some_record())), TrapKind::Deadline);
@@ -57,10 +57,10 @@ fn looping_plugin_is_stopped_at_its_deadline() {
 fn instance_is_rebuilt_after_a_trap() {
     let engine = engine();
     let plugin = load(&engine, plugin_artifacts::MISBEHAVING_PATH);
-    let mut panicking = plugin.instance(settings(&[("misbehave", "panic")]));
+    let mut panicking = plugin.instance("acme", settings(&[("misbehave", "panic")]));
     assert!(matches!(trap_of(panicking.compare(&some_record())), TrapKind::Fault(_)));
 
-    let mut calm = plugin.instance(settings(&[]));
+    let mut calm = plugin.instance("acme", settings(&[]));
     let findings = calm.compare(&some_record()).expect("a fresh instance works");
     assert_eq!(findings.len(), 1);
     // The trapped instance itself recovers on its next call, from a fresh store.
@@ -75,10 +75,10 @@ fn memory_hog_is_refused_at_the_cap_and_the_host_is_unharmed() {
         ..RuntimeLimits::default()
     };
     let plugin = load(&engine_with(limits), plugin_artifacts::MISBEHAVING_PATH);
-    let mut hog = plugin.instance(settings(&[("misbehave", "grow")]));
+    let mut hog = plugin.instance("acme", settings(&[("misbehave", "grow")]));
     assert_eq!(trap_of(hog.compare(&some_record())), TrapKind::MemoryCap);
 
-    let mut calm = plugin.instance(settings(&[]));
+    let mut calm = plugin.instance("acme", settings(&[]));
     assert!(calm.compare(&some_record()).is_ok());
 }
 
@@ -93,6 +93,14 @@ fn import_outside_the_world_is_rejected_at_load_naming_it() {
     let PluginError::ForbiddenImport { import, .. } = &error else { panic!("{error:?}") };
     assert!(import.starts_with("fixture:escape/network"), "{import}");
     assert!(error.to_string().contains("`fixture:escape/network"), "{error}");
+}
+
+#[test]
+fn a_plugin_that_can_sleep_on_the_host_clock_is_rejected_at_load() {
+    let error = engine().load(plugin_artifacts::SLEEPER_PATH.as_ref()).expect_err("refused");
+    let PluginError::ForbiddenImport { import, .. } = &error else { panic!("{error:?}") };
+    assert!(import.starts_with("wasi:clocks/monotonic-clock@"), "{import}");
+    assert!(import.contains("#subscribe-"), "{import}");
 }
 
 #[test]
@@ -165,17 +173,27 @@ fn chatty_plugin_still_answers() {
 
 #[test]
 fn repeated_traps_quarantine_the_plugin() {
-    let limits = RuntimeLimits { quarantine_traps: 3, ..RuntimeLimits::default() };
+    let limits = RuntimeLimits {
+        quarantine_traps: 3,
+        call_deadline: Duration::from_secs(1),
+        ..RuntimeLimits::default()
+    };
     let plugin = load(&engine_with(limits), plugin_artifacts::MISBEHAVING_PATH);
-    let mut instance = plugin.instance(settings(&[("misbehave", "panic")]));
+    let mut instance = plugin.instance("acme", settings(&[("misbehave", "panic")]));
     for _ in 0..3 {
         assert!(matches!(instance.compare(&some_record()), Err(PluginError::Trapped { .. })));
     }
-    assert!(plugin.is_quarantined());
+    assert!(plugin.is_quarantined("acme"));
 
-    let mut calm = plugin.instance(settings(&[]));
+    let mut calm = plugin.instance("acme", settings(&[]));
     let error = calm.compare(&some_record()).expect_err("quarantined");
     assert!(matches!(error, PluginError::Quarantined { traps: 3, .. }), "{error:?}");
+    assert!(error.to_string().contains("for customer `acme`"), "{error}");
+
+    // Another customer's runs are not stopped by the first customer's traps.
+    assert!(!plugin.is_quarantined("globex"));
+    let mut other = plugin.instance("globex", settings(&[]));
+    assert!(other.compare(&some_record()).is_ok());
 }
 
 #[test]

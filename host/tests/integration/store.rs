@@ -167,7 +167,14 @@ async fn journal_inserts_each_key_once(store: &Store) {
         .await
         .unwrap();
     assert_eq!(added, 2);
-    store.set_action_state("k1", ActionState::Done, None, 2).await.unwrap();
+    assert!(
+        store
+            .set_action_state("k1", ActionState::Pending, ActionState::Done, None, 2)
+            .await
+            .unwrap()
+    );
+    let again = store.set_action_state("k1", ActionState::Pending, ActionState::Failed, None, 2);
+    assert!(!again.await.unwrap(), "a done action is not moved from pending again");
     let again = store.journal_actions(&[entry(run, "k1", ActionState::Pending)], 3).await.unwrap();
     assert_eq!(again, 0, "a journaled key is never added twice");
 
@@ -210,8 +217,11 @@ async fn reviews_are_decided_once(store: &Store) {
     store.queue_review(&review).await.unwrap();
     store.queue_review(&review).await.unwrap();
     assert_eq!(store.reviews(ReviewState::Pending).await.unwrap(), [review]);
-    assert!(store.decide_review(run, ReviewState::Approved, 6).await.unwrap());
-    assert!(!store.decide_review(run, ReviewState::Rejected, 7).await.unwrap());
+    store.journal_actions(&[entry(run, "held-1", ActionState::Held)], 5).await.unwrap();
+    assert_eq!(store.decide_review(run, ReviewState::Approved, 6).await.unwrap(), Some(1));
+    assert_eq!(store.decide_review(run, ReviewState::Rejected, 7).await.unwrap(), None);
+    let released = store.actions_in_state("acme", ActionState::Pending).await.unwrap();
+    assert_eq!(released.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), ["held-1"]);
     assert_eq!(store.reviews(ReviewState::Approved).await.unwrap()[0].decided_at, Some(6));
 }
 

@@ -15,8 +15,14 @@ pub fn engine_with(limits: RuntimeLimits) -> PluginEngine {
     PluginEngine::new(limits, cache_dir()).expect("the engine starts")
 }
 
+/// An engine with the default limits but a deadline of a second: the tests run many threads on
+/// two cores, and a call descheduled for 10 ms would trap for reasons no test is about. The
+/// deadline's own test sets it explicitly.
 pub fn engine() -> PluginEngine {
-    engine_with(RuntimeLimits::default())
+    engine_with(RuntimeLimits {
+        call_deadline: std::time::Duration::from_secs(1),
+        ..RuntimeLimits::default()
+    })
 }
 
 pub fn load(engine: &PluginEngine, path: &str) -> Plugin {

@@ -2,16 +2,17 @@
 
 use reconciler::bindings::{
     Action, Comparison, Datetime, DetailOutcome, Entity, ExternalSide, FindingKind, MissingVerdict,
-    PartnerEntry, ScopeReason, Value,
+    ScopeReason, Value,
 };
 use reconciler::runtime::PluginInstance;
+use reconciler::sides::partner_entry;
 
 use crate::support::{engine, settings};
 
 fn users(pairs: &[(&str, &str)]) -> PluginInstance {
     let engine = engine();
     let plugin = engine.load_bytes("builtin:users", plugin_artifacts::USERS).expect("loads");
-    plugin.instance(settings(pairs))
+    plugin.instance("acme", settings(pairs))
 }
 
 /// The users plugin's compared fields, in the order its description lists them.
@@ -59,16 +60,9 @@ fn at(seconds: i64) -> Datetime {
 }
 
 fn sides(vomo: Vec<Value>, updated: i64, partner: Vec<Value>, seen: i64) -> Comparison {
-    Comparison {
-        vomo: Some(Entity { id: 9, updated_at: Some(at(updated)), values: vomo }),
-        partner: Some(PartnerEntry {
-            id: 9,
-            updated_at: at(seen),
-            values: partner,
-            deleted: false,
-        }),
-        external: ExternalSide::NotRead,
-    }
+    let vomo = Entity { id: 9, updated_at: Some(at(updated)), values: vomo };
+    let partner = partner_entry(9, at(seen), partner, false, Some(&vomo));
+    Comparison { vomo: Some(vomo), partner: Some(partner), external: ExternalSide::NotRead }
 }
 
 #[test]

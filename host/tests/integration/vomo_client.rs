@@ -129,6 +129,25 @@ async fn a_page_that_keeps_failing_fails_the_listing_naming_it() {
 }
 
 #[tokio::test]
+async fn a_failed_page_is_asked_for_again_never_skipped() {
+    let sim = simulator(one_org(60), None, true).await;
+    let fault = Fault::ServerError { path: "/users".into(), page: 2, count: 100, customer: None };
+    sim.control().inject(fault);
+    let client = client_for(&sim, RateBudget::unlimited());
+    let schema = users_schema();
+    let mut listing = client.list("users", &ListQuery::default(), Priority::Polling, &schema);
+
+    let first = listing.next_page().await.expect("page 1").expect("page 1");
+    assert!(listing.next_page().await.is_err(), "page 2 fails");
+    sim.control().clear_faults();
+    let mut ids: Vec<u64> = first.records.iter().map(|r| r.id).collect();
+    while let Some(page) = listing.next_page().await.expect("the listing resumes at page 2") {
+        ids.extend(page.records.iter().map(|r| r.id));
+    }
+    assert_eq!(ids.len(), 60, "nothing skipped");
+}
+
+#[tokio::test]
 async fn a_429_storm_is_ridden_out_with_no_request_before_retry_after() {
     let sim = simulator(one_org(90), None, true).await;
     let customer = sim.customers()[0].id;
