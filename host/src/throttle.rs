@@ -233,18 +233,26 @@ mod tests {
         assert!(start.elapsed() >= Duration::from_secs(4), "{:?}", start.elapsed());
     }
 
+    /// Starts a request that records its name in `order` once it got its slot.
+    fn spawn_recorded(
+        budget: &Arc<RateBudget>,
+        order: &Arc<Mutex<Vec<&'static str>>>,
+        priority: Priority,
+        name: &'static str,
+    ) -> tokio::task::JoinHandle<()> {
+        let (budget, order) = (budget.clone(), order.clone());
+        tokio::spawn(async move {
+            budget.acquire(priority).await;
+            order.lock().expect("order").push(name);
+        })
+    }
+
     #[tokio::test(start_paused = true)]
     async fn polling_goes_before_waiting_reconciliation() {
         let budget = Arc::new(RateBudget::per_second(1.0));
         budget.acquire(Priority::Polling).await;
         let order = Arc::new(Mutex::new(Vec::new()));
-        let spawn = |priority, name: &'static str| {
-            let (budget, order) = (budget.clone(), order.clone());
-            tokio::spawn(async move {
-                budget.acquire(priority).await;
-                order.lock().expect("order").push(name);
-            })
-        };
+        let spawn = |priority, name| spawn_recorded(&budget, &order, priority, name);
         let polls: Vec<_> = (0..3).map(|_| spawn(Priority::Polling, "poll")).collect();
         tokio::task::yield_now().await;
         let reconcile = spawn(Priority::Reconciliation, "reconcile");
@@ -259,13 +267,7 @@ mod tests {
     async fn reconciliation_never_books_ahead_of_later_polling() {
         let budget = Arc::new(RateBudget::per_second(1.0));
         let order = Arc::new(Mutex::new(Vec::new()));
-        let spawn = |priority, name: &'static str| {
-            let (budget, order) = (budget.clone(), order.clone());
-            tokio::spawn(async move {
-                budget.acquire(priority).await;
-                order.lock().expect("order").push(name);
-            })
-        };
+        let spawn = |priority, name| spawn_recorded(&budget, &order, priority, name);
         let reconciling: Vec<_> = (0..5).map(|_| spawn(Priority::Reconciliation, "r")).collect();
         tokio::time::sleep(Duration::from_millis(1_500)).await;
         let poll = spawn(Priority::Polling, "poll");

@@ -25,22 +25,8 @@ impl Store {
         updated_at: Micros,
         now: Micros,
     ) -> StoreResult<()> {
-        let doing = "advancing a checkpoint";
-        let sql = "INSERT INTO checkpoints (customer, resource, updated_at, advanced_at) \
-                   VALUES ($1, $2, $3, $4) ON CONFLICT (customer, resource) DO UPDATE SET \
-                   updated_at = excluded.updated_at, advanced_at = excluded.advanced_at \
-                   WHERE excluded.updated_at > checkpoints.updated_at";
-        on_pool!(self, |pool| {
-            sqlx::query(sql)
-                .bind(customer)
-                .bind(resource)
-                .bind(updated_at)
-                .bind(now)
-                .execute(pool)
-                .await
-                .map_err(query_error(doing))?;
-            Ok(())
-        })
+        let forwards_only = "WHERE excluded.updated_at > checkpoints.updated_at";
+        self.write_checkpoint(customer, resource, updated_at, now, forwards_only).await
     }
 
     /// Sets a checkpoint to exactly `updated_at`, backwards included: for operators and for
@@ -52,12 +38,26 @@ impl Store {
         updated_at: Micros,
         now: Micros,
     ) -> StoreResult<()> {
-        let doing = "setting a checkpoint";
-        let sql = "INSERT INTO checkpoints (customer, resource, updated_at, advanced_at) \
-                   VALUES ($1, $2, $3, $4) ON CONFLICT (customer, resource) DO UPDATE SET \
-                   updated_at = excluded.updated_at, advanced_at = excluded.advanced_at";
+        self.write_checkpoint(customer, resource, updated_at, now, "").await
+    }
+
+    async fn write_checkpoint(
+        &self,
+        customer: &str,
+        resource: &str,
+        updated_at: Micros,
+        now: Micros,
+        condition: &'static str,
+    ) -> StoreResult<()> {
+        let doing = "writing a checkpoint";
+        let sql = format!(
+            "INSERT INTO checkpoints (customer, resource, updated_at, advanced_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (customer, resource) DO UPDATE SET \
+             updated_at = excluded.updated_at, advanced_at = excluded.advanced_at {condition}"
+        );
         on_pool!(self, |pool| {
-            sqlx::query(sql)
+            // The only text spliced in is one of two constant conditions above.
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(customer)
                 .bind(resource)
                 .bind(updated_at)
