@@ -21,13 +21,19 @@ fn main() {
     let cache = std::env::temp_dir().join("reconciler-bench-cache");
     let engine = PluginEngine::new(RuntimeLimits::default(), &cache).expect("engine");
     let plugin = engine.load_bytes("builtin:users", plugin_artifacts::USERS).expect("users");
-    let same = record("+1 (555) 010-0199", "15550100199");
+    // Partner state holds what VOMO sent when the record was last processed, so an unchanged
+    // record is identical on both sides; a respelled one differs in text but not under the rule.
+    let same = record("+1 (555) 010-0199", "+1 (555) 010-0199");
+    let respelled = record("+1 (555) 010-0199", "15550100199");
     let drifted = record("+1 (555) 010-0199", "15550100000");
 
     println!("{:<48} {:>9} {:>9} {:>9}", "users compare through the host", "p50", "p90", "p99");
     let mut warm = plugin.instance("acme", Settings::default());
-    report("warm instance, epoch deadline, no findings", || {
+    report("warm instance, epoch deadline, unchanged record", || {
         warm.compare(&same).expect("compare");
+    });
+    report("warm instance, epoch deadline, respelled phone", || {
+        warm.compare(&respelled).expect("compare");
     });
     report("warm instance, epoch deadline, one drift + plan", || {
         let findings = warm.compare(&drifted).expect("compare");

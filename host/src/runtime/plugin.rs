@@ -1,6 +1,7 @@
 //! A loaded rule plugin: compiled, checked against the world, pre-instantiated and described.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -28,6 +29,8 @@ pub(super) struct PluginInner {
     pub description: OnceLock<Description>,
     /// Traps per customer: one customer's data tripping the plugin never stops another's runs.
     pub traps: Mutex<HashMap<Arc<str>, TrapWindow>>,
+    /// Whether any customer is quarantined, so the common case skips the lock on every call.
+    pub any_quarantined: AtomicBool,
 }
 
 impl Plugin {
@@ -53,6 +56,7 @@ impl Plugin {
                 pre,
                 description: OnceLock::new(),
                 traps: Mutex::new(HashMap::new()),
+                any_quarantined: AtomicBool::new(false),
             }),
         };
         let description = plugin.instance("", Settings::default()).describe()?;
@@ -84,6 +88,9 @@ impl Plugin {
 
     /// Whether the plugin trapped too often on `customer`'s records and now refuses their calls.
     pub fn is_quarantined(&self, customer: &str) -> bool {
+        if !self.inner.any_quarantined.load(Ordering::Acquire) {
+            return false;
+        }
         let traps = self.inner.traps.lock().expect("trap window lock");
         traps.get(customer).is_some_and(TrapWindow::is_quarantined)
     }
@@ -92,7 +99,12 @@ impl Plugin {
         let limits = &self.inner.engine.limits;
         let mut traps = self.inner.traps.lock().expect("trap window lock");
         let window = traps.entry(customer.clone()).or_default();
-        window.record(Instant::now(), limits.quarantine_traps, limits.quarantine_window)
+        let quarantined =
+            window.record(Instant::now(), limits.quarantine_traps, limits.quarantine_window);
+        if quarantined {
+            self.inner.any_quarantined.store(true, Ordering::Release);
+        }
+        quarantined
     }
 
     pub(super) fn invalid(&self, function: &'static str, reason: String) -> PluginError {

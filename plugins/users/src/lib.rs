@@ -59,6 +59,9 @@ impl Guest for Users {
 
     fn compare(sides: Comparison) -> Result<Vec<Finding>, RuleError> {
         let ignored = ignored_fields();
+        if ignored.is_empty() {
+            return Ok(compare_sides(FIELDS, &sides, &[]));
+        }
         let ignored: Vec<&str> = ignored.split(',').map(str::trim).collect();
         Ok(compare_sides(FIELDS, &sides, &ignored))
     }
