@@ -9,6 +9,7 @@
 //! - [`builtin`]: the rule plugins built into the host.
 //! - [`store`]: partner state, checkpoints, runs, the journal and the other tables, on SQLite or
 //!   PostgreSQL.
+//! - [`config`]: the configuration file: VOMO, the store, customers, tokens, thresholds.
 //! - [`throttle`]: the shared rate budget per token and the cap on customers served at once.
 //! - [`vomo`]: the VOMO API client, with retries and quirk-proof parsing.
 //! - [`cli`] and [`commands`]: the `reconciler` command line.
@@ -17,6 +18,7 @@ pub mod bindings;
 pub mod builtin;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod runtime;
 pub mod sides;
 pub mod store;

@@ -1,0 +1,294 @@
+//! The service's configuration file: where VOMO, the store and the external system are, the
+//! customers with their tokens, time zones and override settings, and the thresholds.
+//!
+//! Unknown keys are errors, so a typo never becomes a silent default. Tokens are never in the
+//! file itself: each customer names an environment variable or a file that holds its token.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::vomo::Token;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://path` (the default, `reconciler.db`) or `postgres://…`.
+    #[serde(default = "default_store")]
+    pub store: String,
+    /// Where compiled plugins are cached; the command line's default when absent.
+    pub cache_dir: Option<PathBuf>,
+    pub vomo: VomoConfig,
+    pub external: Option<ExternalConfig>,
+    #[serde(default)]
+    pub thresholds: Thresholds,
+    #[serde(default)]
+    pub customers: Vec<CustomerConfig>,
+}
+
+/// How to reach VOMO.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VomoConfig {
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// Each token's budget, in requests a second.
+    #[serde(default = "default_rate")]
+    pub requests_per_second: f64,
+    /// Customers served at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrent_customers: usize,
+}
+
+/// How to reach the customers' external system.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalConfig {
+    pub base_url: String,
+    /// An environment variable holding the external system's bearer token, if it needs one.
+    pub token_env: Option<String>,
+}
+
+/// When a run finds too much, and what counts as unhealthy. Defaults are the playbook's.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// An incremental pass finding this share of its records as gaps holds its actions.
+    pub incremental_gap_rate: f64,
+    /// A full scan holds its deletions when they exceed both this count and `deletion_share`.
+    pub deletion_count: u64,
+    pub deletion_share: f64,
+    /// Drift is concentrated when one field holds this share of at least `drift_min_findings`.
+    pub drift_field_share: f64,
+    pub drift_min_findings: u64,
+    /// An audit sample with more than this share of issues raises a high alert.
+    pub audit_issue_rate: f64,
+    /// A daily gap rate above this raises an alert; below it, averaged over 30 days, is healthy.
+    pub daily_gap_rate: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            incremental_gap_rate: 0.5,
+            deletion_count: 100,
+            deletion_share: 0.05,
+            drift_field_share: 0.8,
+            drift_min_findings: 20,
+            audit_issue_rate: 0.05,
+            daily_gap_rate: 0.01,
+        }
+    }
+}
+
+/// One customer: a VOMO organisation reached with its own token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerConfig {
+    /// How the customer is named in runs, logs and the API.
+    pub id: String,
+    /// An environment variable holding the token.
+    pub token_env: Option<String>,
+    /// A file holding the token.
+    pub token_file: Option<PathBuf>,
+    /// The IANA time zone that "yesterday" is counted in.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Override settings per resource, read by plugins through the host import.
+    #[serde(default)]
+    pub settings: BTreeMap<String, BTreeMap<String, String>>,
+    /// Cron expressions (seconds first) per task, overriding the plugins' defaults.
+    #[serde(default)]
+    pub cadences: BTreeMap<String, String>,
+}
+
+/// A configuration that cannot be used, naming the file and what in it is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("failed to read configuration `{path}`")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid configuration `{path}`: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("no token for customer `{customer}`: {reason}")]
+    Token { customer: String, reason: String },
+}
+
+impl Config {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Self::parse(&text).map_err(|reason| ConfigError::Invalid { path: path.to_owned(), reason })
+    }
+
+    /// Parses and checks configuration text.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The customer called `id`.
+    pub fn customer(&self, id: &str) -> Option<&CustomerConfig> {
+        self.customers.iter().find(|c| c.id == id)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !(self.vomo.requests_per_second > 0.0) {
+            return Err("`vomo.requests_per_second` must be above 0".to_owned());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for customer in &self.customers {
+            let id = &customer.id;
+            if id.is_empty() || !seen.insert(id) {
+                return Err(format!("customer id `{id}` is empty or appears twice"));
+            }
+            if customer.token_env.is_some() == customer.token_file.is_some() {
+                return Err(format!(
+                    "customer `{id}`: set exactly one of `token_env` and `token_file`"
+                ));
+            }
+            customer.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
+                format!("customer `{id}`: `{}` is not an IANA time zone", customer.timezone)
+            })?;
+            for (task, schedule) in &customer.cadences {
+                cron::Schedule::try_from(schedule.as_str()).map_err(|e| {
+                    format!("customer `{id}`: cadence of `{task}` `{schedule}` is not a cron expression: {e}")
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl CustomerConfig {
+    /// Reads the customer's token from its environment variable or file.
+    pub fn token(&self) -> Result<Token, ConfigError> {
+        let fail = |reason: String| ConfigError::Token { customer: self.id.clone(), reason };
+        let token = match (&self.token_env, &self.token_file) {
+            (Some(var), _) => std::env::var(var)
+                .map_err(|_| fail(format!("environment variable `{var}` is not set")))?,
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .map_err(|e| fail(format!("cannot read `{}`: {e}", file.display())))?,
+            (None, None) => return Err(fail("neither `token_env` nor `token_file` is set".into())),
+        };
+        let token = Token::new(token);
+        if token.expose().is_empty() {
+            return Err(fail("the token is empty".to_owned()));
+        }
+        Ok(token)
+    }
+
+    /// The customer's time zone; checked when the configuration was loaded.
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
+fn default_store() -> String {
+    "sqlite://reconciler.db".to_owned()
+}
+
+fn default_base_url() -> String {
+    "https://api.vomo.org/v1".to_owned()
+}
+
+fn default_rate() -> f64 {
+    3.0
+}
+
+fn default_concurrency() -> usize {
+    8
+}
+
+fn default_timezone() -> String {
+    "UTC".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+        store = "postgres://reconciler@db/reconciler"
+
+        [vomo]
+        requests_per_second = 2.5
+
+        [external]
+        base_url = "http://crm.internal"
+
+        [thresholds]
+        deletion_count = 250
+
+        [[customers]]
+        id = "acme"
+        token_env = "ACME_VOMO_TOKEN"
+        timezone = "America/Chicago"
+        settings.users.ignore-fields = "phone"
+        cadences.users_full = "0 0 3 * * SUN"
+    "#;
+
+    #[test]
+    fn a_full_example_parses_with_defaults_filled_in() {
+        let config = Config::parse(EXAMPLE).expect("parses");
+        assert_eq!(config.vomo.base_url, "https://api.vomo.org/v1");
+        assert_eq!(config.vomo.requests_per_second, 2.5);
+        assert_eq!(config.thresholds.deletion_count, 250);
+        assert_eq!(config.thresholds.incremental_gap_rate, 0.5);
+        let acme = config.customer("acme").expect("acme");
+        assert_eq!(acme.settings["users"]["ignore-fields"], "phone");
+        assert_eq!(acme.time_zone(), chrono_tz::America::Chicago);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_it() {
+        let error = Config::parse("[vomo]\nrequests_per_secnd = 3").expect_err("typo");
+        assert!(error.contains("requests_per_secnd"), "{error}");
+    }
+
+    #[test]
+    fn each_customer_needs_exactly_one_token_source() {
+        let both = "[vomo]\n[[customers]]\nid = \"a\"\ntoken_env = \"X\"\ntoken_file = \"f\"";
+        assert!(Config::parse(both).expect_err("both").contains("customer `a`"));
+        let none = "[vomo]\n[[customers]]\nid = \"a\"";
+        assert!(Config::parse(none).expect_err("none").contains("exactly one"));
+    }
+
+    #[test]
+    fn bad_time_zones_and_cadences_name_the_customer() {
+        let zone = "[vomo]\n[[customers]]\nid = \"a\"\ntoken_env = \"X\"\ntimezone = \"Mars/Base\"";
+        assert!(Config::parse(zone).expect_err("zone").contains("`Mars/Base`"));
+        let cron =
+            "[vomo]\n[[customers]]\nid = \"a\"\ntoken_env = \"X\"\ncadences.users_full = \"daily\"";
+        assert!(Config::parse(cron).expect_err("cron").contains("`users_full`"));
+    }
+
+    #[test]
+    fn tokens_come_from_a_file_and_never_show() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("token");
+        std::fs::write(&file, "s3cret\n").expect("write");
+        let text = format!(
+            "[vomo]\n[[customers]]\nid = \"a\"\ntoken_file = {:?}",
+            file.display().to_string()
+        );
+        let config = Config::parse(&text).expect("parses");
+        let token = config.customers[0].token().expect("token");
+        assert_eq!(token.expose(), "s3cret");
+        assert!(!format!("{config:?}{token:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_missing_token_names_the_variable() {
+        let text = "[vomo]\n[[customers]]\nid = \"a\"\ntoken_env = \"RECONCILER_TEST_UNSET_TOKEN\"";
+        let error = Config::parse(text).expect("parses").customers[0].token().expect_err("unset");
+        assert!(error.to_string().contains("`RECONCILER_TEST_UNSET_TOKEN`"), "{error}");
+    }
+}
