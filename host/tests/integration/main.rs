@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod external;
 mod sandbox;
 mod store;
 mod users_plugin;
