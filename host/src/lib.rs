@@ -10,6 +10,7 @@
 //! - [`store`]: partner state, checkpoints, runs, the journal and the other tables, on SQLite or
 //!   PostgreSQL.
 //! - [`config`]: the configuration file: VOMO, the store, customers, tokens, thresholds.
+//! - [`engine`]: what a run does with records: the processing path and polling.
 //! - [`external`]: the connector to a customer's external system.
 //! - [`throttle`]: the shared rate budget per token and the cap on customers served at once.
 //! - [`vomo`]: the VOMO API client, with retries and quirk-proof parsing.
@@ -20,6 +21,7 @@ pub mod builtin;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod engine;
 pub mod external;
 pub mod runtime;
 pub mod sides;

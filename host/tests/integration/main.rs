@@ -4,6 +4,7 @@ mod support;
 
 mod cli;
 mod external;
+mod polling;
 mod sandbox;
 mod store;
 mod users_plugin;

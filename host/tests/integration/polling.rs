@@ -1,0 +1,108 @@
+//! Polling end to end: the simulator, the fake CRM, the users plugin's schema and a store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reconciler::engine::{Target, poll};
+use reconciler::external::ExternalClient;
+use reconciler::throttle::RateBudget;
+use reconciler::vomo::{ClientConfig, RecordSchema, RetryPolicy, Token, VomoClient};
+use serde_json::json;
+use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, Resource, SimConfig, Simulator};
+
+use crate::support::{engine, fresh_store};
+
+struct World {
+    sim: vomo_sim::SimHandle,
+    crm: vomo_sim::ExternalHandle,
+    vomo: VomoClient,
+    schema: RecordSchema,
+}
+
+async fn world(users: u32) -> World {
+    let size = DataSize { customers: 1, children_per_customer: 0, ..DataSize::with_users(users) };
+    let sim = Simulator::start(SimConfig { size, rate_limit: None, ..SimConfig::default() })
+        .await
+        .expect("simulator");
+    let crm = ExternalSystem::start(ExternalConfig { port: 0, token: Some("crm".into()) })
+        .await
+        .expect("crm");
+    let customer = sim.customers()[0].clone();
+    let vomo = VomoClient::new(ClientConfig {
+        base_url: sim.base_url().to_owned(),
+        customer: "acme".into(),
+        token: Token::new(customer.token),
+        budget: Arc::new(RateBudget::unlimited()),
+        retry: RetryPolicy::default(),
+        timeout: Duration::from_secs(10),
+    })
+    .expect("client");
+    let users = engine().load_bytes("builtin:users", plugin_artifacts::USERS).expect("plugin");
+    let schema = RecordSchema::of(users.description());
+    World { sim, crm, vomo, schema }
+}
+
+fn crm_client(world: &World, token: &str) -> ExternalClient {
+    ExternalClient::new(&world.crm.base_url(), Some(&Token::new(token))).expect("crm client")
+}
+
+#[tokio::test]
+async fn backfill_then_polling_processes_each_change_once() {
+    let world = world(45).await;
+    let (store, _guard) = fresh_store("sqlite").await;
+    let external = crm_client(&world, "crm");
+    let target = Target {
+        customer: "acme",
+        resource: "users",
+        schema: &world.schema,
+        store: &store,
+        external: &external,
+    };
+
+    let backfill = poll(&target, &world.vomo).await.expect("backfill");
+    assert_eq!((backfill.pages, backfill.processed), (3, 45));
+    assert_eq!(world.crm.records("users").len(), 45);
+    let latest = world.sim.control().now().timestamp_micros();
+    assert!(backfill.checkpoint.is_some_and(|at| at <= latest));
+
+    let quiet = poll(&target, &world.vomo).await.expect("second cycle");
+    assert_eq!(quiet.processed, 0, "{quiet:?}");
+    assert!(quiet.unchanged >= 1, "the boundary record is listed again: {quiet:?}");
+
+    world.sim.control().advance(Duration::from_secs(3600));
+    let email = json!({"email": "changed@example.org"});
+    world.sim.control().update(Resource::Users, 7, email).expect("update");
+    let change = poll(&target, &world.vomo).await.expect("third cycle");
+    assert_eq!(change.processed, 1, "{change:?}");
+    let pushed = world.crm.get("users", "7").expect("pushed");
+    assert_eq!(pushed.data["email"], "changed@example.org");
+    assert_eq!(change.checkpoint, Some(world.sim.control().now().timestamp_micros()));
+}
+
+#[tokio::test]
+async fn a_failed_push_goes_to_the_dead_letter_queue_and_holds_the_checkpoint() {
+    let world = world(15).await;
+    let (store, _guard) = fresh_store("sqlite").await;
+    let good = crm_client(&world, "crm");
+    let target = |external| Target {
+        customer: "acme",
+        resource: "users",
+        schema: &world.schema,
+        store: &store,
+        external,
+    };
+    let backfill = poll(&target(&good), &world.vomo).await.expect("backfill");
+    let checkpoint = backfill.checkpoint;
+
+    world.sim.control().advance(Duration::from_secs(3600));
+    world.sim.control().update(Resource::Users, 3, json!({"last_name": "Park"})).expect("update");
+    let refused = crm_client(&world, "wrong");
+    let failing = poll(&target(&refused), &world.vomo).await.expect("the cycle completes");
+    assert_eq!((failing.processed, failing.failed), (0, 1), "{failing:?}");
+    assert_eq!(failing.checkpoint, checkpoint, "never past a failed record");
+    assert_eq!(store.open_dead_letters("acme", "users").await.expect("dlq").len(), 1);
+
+    let recovered = poll(&target(&good), &world.vomo).await.expect("next cycle");
+    assert_eq!(recovered.processed, 1, "{recovered:?}");
+    assert_eq!(world.crm.get("users", "3").expect("pushed").data["last_name"], "Park");
+}
