@@ -3,7 +3,8 @@
 //!
 //! [`PluginEngine`] is built once per process. [`PluginEngine::load`] turns a file into a
 //! validated [`Plugin`]; [`Plugin::instance`] gives a warm [`PluginInstance`] for one customer's
-//! settings, on which the host calls the rules once per record.
+//! settings, on which the host calls the rules once per record; [`PluginWorker`] puts one on a
+//! thread of its own for async callers.
 
 mod cache;
 mod engine;
@@ -15,6 +16,7 @@ mod plugin;
 mod quarantine;
 mod sandbox;
 mod validate;
+mod worker;
 
 pub use engine::PluginEngine;
 pub use error::{PluginError, TrapKind};
@@ -22,3 +24,4 @@ pub use instance::PluginInstance;
 pub use limits::RuntimeLimits;
 pub use plugin::Plugin;
 pub use sandbox::Settings;
+pub use worker::{Planned, PluginWorker};

@@ -13,6 +13,9 @@ use crate::bindings::{RuleError, RulePlugin};
 
 /// An instance kept alive across calls, rebuilt from the pre-instantiated component after a trap
 /// (a store whose call trapped cannot be entered again).
+///
+/// Never call it from an async task: a guest writing to stdout makes WASI block on the runtime,
+/// which panics there. Async code goes through a [`super::PluginWorker`].
 pub struct PluginInstance {
     plugin: Plugin,
     customer: Arc<str>,

@@ -211,3 +211,20 @@ fn compiled_components_are_cached_by_digest() {
     engine.load(plugin_artifacts::USERS_PATH.as_ref()).expect("recompiles");
     assert!(std::fs::read(&entry).expect("entry").len() > 1000, "the entry was rewritten");
 }
+
+#[tokio::test]
+async fn a_plugin_printing_to_stdout_runs_on_a_worker_inside_async_code() {
+    let plugin = load(&engine(), plugin_artifacts::MISBEHAVING_PATH);
+    let worker = reconciler::runtime::PluginWorker::spawn(
+        plugin.instance("acme", settings(&[("misbehave", "print")])),
+    )
+    .expect("the worker starts");
+    let planned = worker.compare_and_plan(vec![some_record(), some_record()]).await;
+    assert_eq!(planned.len(), 2);
+    for result in planned {
+        let (findings, actions) = result.expect("printing is harmless");
+        assert_eq!((findings.len(), actions.len()), (1, 1));
+    }
+    let verdict = worker.classify_missing(1, DetailOutcome::Gone).await.expect("an answer");
+    assert_eq!(verdict.expect("gone"), MissingVerdict::Deleted);
+}

@@ -1,0 +1,92 @@
+//! A plugin instance on a thread of its own, for async callers.
+//!
+//! Plugin calls are synchronous, and the WASI streams a guest may write to block on a runtime
+//! handle, which panics inside an async task. A worker owns one warm instance on its own thread;
+//! async code sends it batches of calls and awaits the answers.
+
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
+
+use super::error::PluginError;
+use super::instance::PluginInstance;
+use crate::bindings::{Action, Comparison, DetailOutcome, Finding, MissingVerdict};
+
+/// One call for the worker.
+pub enum Call {
+    /// Compare each record, then plan for the records with findings.
+    CompareAndPlan(Vec<Comparison>),
+    ClassifyMissing(u64, DetailOutcome),
+}
+
+/// What compare-and-plan returns for one record.
+pub type Planned = Result<(Vec<Finding>, Vec<Action>), PluginError>;
+
+enum Answer {
+    Planned(Vec<Planned>),
+    Verdict(Result<MissingVerdict, PluginError>),
+}
+
+type Request = (Call, oneshot::Sender<Answer>);
+
+/// A handle on a worker thread; the thread ends when the handle is dropped.
+#[derive(Debug, Clone)]
+pub struct PluginWorker {
+    requests: mpsc::Sender<Request>,
+}
+
+impl PluginWorker {
+    /// Moves `instance` onto a thread of its own.
+    pub fn spawn(mut instance: PluginInstance) -> std::io::Result<Self> {
+        let (requests, inbox) = mpsc::channel::<Request>();
+        std::thread::Builder::new().name("plugin-worker".to_owned()).spawn(move || {
+            for (call, reply) in inbox {
+                let answer = match call {
+                    Call::CompareAndPlan(sides) => Answer::Planned(
+                        sides.iter().map(|s| compare_and_plan(&mut instance, s)).collect(),
+                    ),
+                    Call::ClassifyMissing(id, outcome) => {
+                        Answer::Verdict(instance.classify_missing(id, &outcome))
+                    }
+                };
+                let _ = reply.send(answer);
+            }
+        })?;
+        Ok(PluginWorker { requests })
+    }
+
+    /// Compares each record and plans actions for those with findings, in order.
+    pub async fn compare_and_plan(&self, sides: Vec<Comparison>) -> Vec<Planned> {
+        match self.ask(Call::CompareAndPlan(sides)).await {
+            Some(Answer::Planned(planned)) => planned,
+            _ => Vec::new(),
+        }
+    }
+
+    /// Asks what a record missing from a listing means.
+    pub async fn classify_missing(
+        &self,
+        id: u64,
+        outcome: DetailOutcome,
+    ) -> Option<Result<MissingVerdict, PluginError>> {
+        match self.ask(Call::ClassifyMissing(id, outcome)).await {
+            Some(Answer::Verdict(verdict)) => Some(verdict),
+            _ => None,
+        }
+    }
+
+    async fn ask(&self, call: Call) -> Option<Answer> {
+        let (reply, answer) = oneshot::channel();
+        self.requests.send((call, reply)).ok()?;
+        answer.await.ok()
+    }
+}
+
+fn compare_and_plan(instance: &mut PluginInstance, sides: &Comparison) -> Planned {
+    let findings = instance.compare(sides)?;
+    if findings.is_empty() {
+        return Ok((findings, Vec::new()));
+    }
+    let actions = instance.plan(&findings)?;
+    Ok((findings, actions))
+}
