@@ -140,7 +140,8 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), String> {
-        if !(self.vomo.requests_per_second > 0.0) {
+        let rate = self.vomo.requests_per_second;
+        if !rate.is_finite() || rate <= 0.0 {
             return Err("`vomo.requests_per_second` must be above 0".to_owned());
         }
         let mut seen = std::collections::HashSet::new();
