@@ -10,7 +10,7 @@ use reconciler::vomo::{ClientConfig, RecordSchema, RetryPolicy, Token, VomoClien
 use serde_json::json;
 use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, Resource, SimConfig, Simulator};
 
-use crate::support::{engine, fresh_store};
+use crate::support::{canned, engine, fresh_store};
 
 struct World {
     sim: vomo_sim::SimHandle,
@@ -105,4 +105,43 @@ async fn a_failed_push_goes_to_the_dead_letter_queue_and_holds_the_checkpoint() 
     let recovered = poll(&target(&good), &world.vomo).await.expect("next cycle");
     assert_eq!(recovered.processed, 1, "{recovered:?}");
     assert_eq!(world.crm.get("users", "3").expect("pushed").data["last_name"], "Park");
+}
+
+#[tokio::test]
+async fn a_malformed_page_fails_the_cycle_and_nothing_of_it_is_written() {
+    let world = world(15).await;
+    let first = r#"{"data": [{"id": 1, "email": "a@x.org", "updated_at": "2025-11-05T10:00:00+00:00"}],
+                    "links": {"next": "{base}/users?page=2"}}"#;
+    let second = r#"{"data": [{"id": 2, "email": "b@x.org", "updated_at": "2025-11-05T10:00:00+00:00"},
+                              {"id": 3, "email": "c@x.org", "updated_at": "tomorrow"}],
+                     "links": {"next": null}}"#;
+    let base = canned(vec![(200, first), (200, second)]).await;
+    let vomo = VomoClient::new(ClientConfig {
+        base_url: base,
+        customer: "acme".into(),
+        token: Token::new("t"),
+        budget: Arc::new(RateBudget::unlimited()),
+        retry: RetryPolicy::default(),
+        timeout: Duration::from_secs(5),
+    })
+    .expect("client");
+    let (store, _guard) = fresh_store("sqlite").await;
+    let external = crm_client(&world, "crm");
+    let target = Target {
+        customer: "acme",
+        resource: "users",
+        schema: &world.schema,
+        store: &store,
+        external: &external,
+    };
+
+    let error = poll(&target, &vomo).await.expect_err("page 2 is malformed");
+    assert!(
+        error.to_string().contains("malformed page 2 of `users` for customer `acme`"),
+        "{error}"
+    );
+    let written = store.partner_states("acme", "users", &[1, 2, 3]).await.expect("read");
+    assert_eq!(written.iter().map(|r| r.id).collect::<Vec<_>>(), [1], "only page 1 was written");
+    assert!(world.crm.get("users", "2").is_none(), "nothing of page 2 was pushed");
+    assert_eq!(store.checkpoint("acme", "users").await.expect("read"), None, "not advanced");
 }

@@ -100,3 +100,28 @@ pub async fn fresh_store(backend: &str) -> (reconciler::store::Store, StoreGuard
         .expect("postgres store opens");
     (store, StoreGuard { _dir: None, database: Some(database) })
 }
+
+/// A hand-made server for the answers the simulator never gives. Page bodies may name the
+/// server's own base URL as `{base}`.
+pub async fn canned(pages: Vec<(u16, &'static str)>) -> String {
+    use axum::extract::Query;
+    use axum::response::IntoResponse;
+    use std::collections::HashMap;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let pages: Arc<Vec<(u16, String)>> =
+        Arc::new(pages.into_iter().map(|(s, body)| (s, body.replace("{base}", &base))).collect());
+    let handler = move |Query(query): Query<HashMap<String, String>>| {
+        let pages = pages.clone();
+        async move {
+            let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            let (status, body) = pages[page - 1].clone();
+            let status = axum::http::StatusCode::from_u16(status).expect("status");
+            (status, [("content-type", "application/json")], body).into_response()
+        }
+    };
+    let app = axum::Router::new().route("/v1/users", axum::routing::get(handler));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}

@@ -13,6 +13,8 @@ use reconciler::vomo::{
 };
 use vomo_sim::{DataSize, Fault, RateLimit, Resource, SimConfig, SimHandle, Simulator};
 
+use crate::support::canned;
+
 fn one_org(users: u32) -> DataSize {
     DataSize { customers: 1, children_per_customer: 0, ..DataSize::with_users(users) }
 }
@@ -259,31 +261,6 @@ async fn a_bad_token_stops_the_customer_with_a_named_error() {
     assert!(error.to_string().contains("`acme`"), "{error}");
     assert!(!format!("{error:?}{client:?}").contains("not-a-token"), "the token never shows");
     assert_eq!(client.requests(), 1, "a 401 is not retried");
-}
-
-/// A hand-made server for the answers the simulator never gives. Page bodies may name the
-/// server's own base URL as `{base}`.
-async fn canned(pages: Vec<(u16, &'static str)>) -> String {
-    use axum::extract::Query;
-    use axum::response::IntoResponse;
-    use std::collections::HashMap;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}/v1", listener.local_addr().expect("addr"));
-    let pages: Arc<Vec<(u16, String)>> =
-        Arc::new(pages.into_iter().map(|(s, body)| (s, body.replace("{base}", &base))).collect());
-    let handler = move |Query(query): Query<HashMap<String, String>>| {
-        let pages = pages.clone();
-        async move {
-            let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-            let (status, body) = pages[page - 1].clone();
-            let status = axum::http::StatusCode::from_u16(status).expect("status");
-            (status, [("content-type", "application/json")], body).into_response()
-        }
-    };
-    let app = axum::Router::new().route("/v1/users", axum::routing::get(handler));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    base
 }
 
 fn canned_client(base_url: String) -> VomoClient {
