@@ -75,7 +75,8 @@ fn record(vomo_phone: &str, partner_phone: &str) -> Comparison {
     };
     let at = Datetime { seconds: 1_762_336_800, nanoseconds: 0 };
     let vomo = Entity { id: 8205, updated_at: Some(at), values: values(vomo_phone) };
-    let partner = partner_entry(8205, at, values(partner_phone), false, Some(&vomo));
+    let snapshot = values(partner_phone).into_iter().map(Some).collect();
+    let partner = partner_entry(8205, at, snapshot, false, Some(&vomo));
     Comparison { vomo: Some(vomo), partner: Some(partner), external: ExternalSide::NotRead }
 }
 

@@ -124,7 +124,16 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        Self::parse(&text).map_err(|reason| ConfigError::Invalid { path: path.to_owned(), reason })
+        let mut config = Self::parse(&text)
+            .map_err(|reason| ConfigError::Invalid { path: path.to_owned(), reason })?;
+        // A relative token file is relative to the configuration, not to wherever we were started.
+        let base = path.parent().unwrap_or(Path::new("."));
+        for customer in &mut config.customers {
+            if let Some(file) = customer.token_file.as_mut().filter(|f| f.is_relative()) {
+                *file = base.join(&*file);
+            }
+        }
+        Ok(config)
     }
 
     /// Parses and checks configuration text.
@@ -144,6 +153,7 @@ impl Config {
         if !rate.is_finite() || rate <= 0.0 {
             return Err("`vomo.requests_per_second` must be above 0".to_owned());
         }
+        self.thresholds.check()?;
         let mut seen = std::collections::HashSet::new();
         for customer in &self.customers {
             let id = &customer.id;
@@ -159,6 +169,12 @@ impl Config {
                 format!("customer `{id}`: `{}` is not an IANA time zone", customer.timezone)
             })?;
             for (task, schedule) in &customer.cadences {
+                if !is_task_name(task) {
+                    return Err(format!(
+                        "customer `{id}`: `{task}` is not a task (RESOURCE_incremental, \
+                         RESOURCE_full, RESOURCE_audit or participations)"
+                    ));
+                }
                 cron::Schedule::try_from(schedule.as_str()).map_err(|e| {
                     format!("customer `{id}`: cadence of `{task}` `{schedule}` is not a cron expression: {e}")
                 })?;
@@ -166,6 +182,32 @@ impl Config {
         }
         Ok(())
     }
+}
+
+impl Thresholds {
+    fn check(&self) -> Result<(), String> {
+        let shares = [
+            ("incremental_gap_rate", self.incremental_gap_rate),
+            ("deletion_share", self.deletion_share),
+            ("drift_field_share", self.drift_field_share),
+            ("audit_issue_rate", self.audit_issue_rate),
+            ("daily_gap_rate", self.daily_gap_rate),
+        ];
+        for (name, share) in shares {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(format!("`thresholds.{name}` is {share}: a share between 0 and 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `task` names a task: a resource and a pass, or the participations pass.
+fn is_task_name(task: &str) -> bool {
+    let Some((resource, pass)) = task.rsplit_once('_') else { return false };
+    let resource_ok =
+        !resource.is_empty() && resource.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    task == "participations" || (resource_ok && matches!(pass, "incremental" | "full" | "audit"))
 }
 
 impl CustomerConfig {
@@ -269,6 +311,27 @@ mod tests {
         let cron =
             "[vomo]\n[[customers]]\nid = \"a\"\ntoken_env = \"X\"\ncadences.users_full = \"daily\"";
         assert!(Config::parse(cron).expect_err("cron").contains("`users_full`"));
+    }
+
+    #[test]
+    fn shares_and_task_names_are_checked() {
+        let share = "[vomo]\n[thresholds]\ndeletion_share = 5";
+        assert!(Config::parse(share).expect_err("500 %").contains("`thresholds.deletion_share`"));
+        let nan = "[vomo]\n[thresholds]\naudit_issue_rate = nan";
+        assert!(Config::parse(nan).is_err());
+        let task = "[vomo]\n[[customers]]\nid = \"a\"\ntoken_env = \"X\"\ncadences.users_ful = \"0 0 3 * * *\"";
+        assert!(Config::parse(task).expect_err("typo").contains("`users_ful` is not a task"));
+    }
+
+    #[test]
+    fn a_relative_token_file_is_read_beside_the_configuration() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("acme.token"), "t0k3n").expect("write");
+        let text = "[vomo]\n[[customers]]\nid = \"a\"\ntoken_file = \"acme.token\"";
+        let path = dir.path().join("reconciler.toml");
+        std::fs::write(&path, text).expect("write");
+        let config = Config::load(&path).expect("loads");
+        assert_eq!(config.customers[0].token().expect("token").expose(), "t0k3n");
     }
 
     #[test]

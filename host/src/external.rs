@@ -68,26 +68,16 @@ impl ExternalClient {
     ) -> Result<PushOutcome, ExternalError> {
         let request = self.http.put(self.url(resource, id)).json(record);
         let (status, body) = self.send(request, resource, id).await?;
-        match status {
-            StatusCode::ACCEPTED => {
-                let push_id = match body.get("push_id") {
-                    Some(Json::String(id)) => id.clone(),
-                    Some(other) => other.to_string(),
-                    None => String::new(),
-                };
-                Ok(PushOutcome::Pending { push_id })
-            }
-            status if status.is_success() => Ok(PushOutcome::Applied),
-            status => Err(refused(resource, id, status, &body)),
-        }
+        outcome(resource, id, status, &body)
     }
 
-    /// Deletes a record; deleting one that is not there succeeds, so retries are harmless.
-    pub async fn delete(&self, resource: &str, id: u64) -> Result<(), ExternalError> {
+    /// Deletes a record; deleting one that is not there is applied, so retries are harmless.
+    pub async fn delete(&self, resource: &str, id: u64) -> Result<PushOutcome, ExternalError> {
         let request = self.http.delete(self.url(resource, id));
-        match self.send(request, resource, id).await? {
-            (status, _) if status.is_success() || status == StatusCode::NOT_FOUND => Ok(()),
-            (status, body) => Err(refused(resource, id, status, &body)),
+        let (status, body) = self.send(request, resource, id).await?;
+        match status {
+            StatusCode::NOT_FOUND => Ok(PushOutcome::Applied),
+            _ => outcome(resource, id, status, &body),
         }
     }
 
@@ -130,6 +120,27 @@ impl ExternalClient {
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(&bytes).into_owned()));
         Ok((status, body))
+    }
+}
+
+/// Reads a write's answer: 202 is queued, any other 2xx applied, the rest refused.
+fn outcome(
+    resource: &str,
+    id: u64,
+    status: StatusCode,
+    body: &Json,
+) -> Result<PushOutcome, ExternalError> {
+    match status {
+        StatusCode::ACCEPTED => {
+            let push_id = match body.get("push_id") {
+                Some(Json::String(id)) => id.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            Ok(PushOutcome::Pending { push_id })
+        }
+        status if status.is_success() => Ok(PushOutcome::Applied),
+        status => Err(refused(resource, id, status, body)),
     }
 }
 

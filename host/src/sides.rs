@@ -6,10 +6,11 @@ use crate::bindings::{Datetime, Entity, PartnerEntry, Value};
 ///
 /// Identical values agree under every rule, and each value lowered into the sandbox costs a guest
 /// allocation; for a record that did not change, this halves the work of a compare.
+/// `snapshot` holds `None` for a field partner state never recorded, which stays `None`.
 pub fn partner_entry(
     id: u64,
     updated_at: Datetime,
-    snapshot: Vec<Value>,
+    snapshot: Vec<Option<Value>>,
     deleted: bool,
     vomo: Option<&Entity>,
 ) -> PartnerEntry {
@@ -17,7 +18,7 @@ pub fn partner_entry(
     let values = snapshot
         .into_iter()
         .enumerate()
-        .map(|(index, value)| (!same(index, &value)).then_some(value))
+        .map(|(index, value)| value.filter(|value| !same(index, value)))
         .collect();
     PartnerEntry { id, updated_at, values, deleted }
 }
@@ -31,10 +32,11 @@ mod tests {
         let text = |t: &str| Value::Text(t.to_owned());
         let at = Datetime { seconds: 1, nanoseconds: 0 };
         let vomo = Entity { id: 1, updated_at: Some(at), values: vec![text("a"), text("b")] };
-        let entry = partner_entry(1, at, vec![text("a"), text("c")], false, Some(&vomo));
-        assert_eq!(entry.values, [None, Some(text("c"))]);
+        let snapshot = vec![Some(text("a")), Some(text("c")), None];
+        let entry = partner_entry(1, at, snapshot, false, Some(&vomo));
+        assert_eq!(entry.values, [None, Some(text("c")), None]);
 
-        let alone = partner_entry(1, at, vec![text("a")], false, None);
-        assert_eq!(alone.values, [Some(text("a"))], "nothing is elided without a VOMO side");
+        let alone = partner_entry(1, at, vec![Some(text("a")), None], false, None);
+        assert_eq!(alone.values, [Some(text("a")), None], "without VOMO only gaps are none");
     }
 }

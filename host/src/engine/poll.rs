@@ -10,6 +10,10 @@ use crate::vomo::{ListQuery, VomoClient, VomoError, VomoRecord};
 use super::process::{Target, process};
 use super::snapshot::fingerprint;
 
+/// How far behind the listing's start the checkpoint stays, for skew between our clock and
+/// VOMO's: five minutes.
+const SKEW_MARGIN_MICROS: Micros = 5 * 60 * 1_000_000;
+
 /// What one polling cycle did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PollReport {
@@ -48,29 +52,40 @@ pub async fn poll(target: &Target<'_>, vomo: &VomoClient) -> Result<PollReport, 
         updated_after: checkpoint.and_then(chrono::DateTime::from_timestamp_micros),
         ..ListQuery::default()
     };
+    let started = now_micros();
     let mut listing = vomo.list(resource, &query, Priority::Polling, target.schema);
     let mut report = PollReport { checkpoint, ..PollReport::default() };
     let mut highest: Option<Micros> = None;
     let mut lowest_failed: Option<Micros> = None;
+    let mut failed_undated = false;
 
     while let Some(page) = listing.next_page().await? {
         report.pages += 1;
-        let listed = page.records.len();
-        let changed = changed_records(target, page.records).await?;
-        report.seen += listed;
-        report.unchanged += listed - changed.len();
+        report.seen += page.records.len();
+        // Records partner state already holds count as processed: they were, in an earlier cycle.
+        let (changed, unchanged) = split_changed(target, page.records).await?;
+        report.unchanged += unchanged.len();
+        highest = unchanged.into_iter().flatten().chain(highest).max();
+
         let done = process(target, &changed, now_micros()).await?;
         report.processed += done.processed.len();
         report.failed += done.failed.len();
         highest = done.processed.iter().filter_map(|(_, at)| *at).chain(highest).max();
         lowest_failed = done.failed.iter().filter_map(|(_, at, _)| *at).chain(lowest_failed).min();
+        failed_undated |= done.failed.iter().any(|(_, at, _)| at.is_none());
     }
 
     let advance_to = match (highest, lowest_failed) {
+        // A failed record without `updated_at` cannot be found again through the checkpoint.
+        _ if failed_undated => None,
         (Some(high), Some(low)) => Some(high.min(low)),
         (high, None) => high,
         (None, Some(_)) => None,
     };
+    // Pages come in id order, so a record read early can change again, at an earlier time than a
+    // record read late. Never advancing past the listing's start, less a margin for the two
+    // clocks' skew, lists such a record again next cycle.
+    let advance_to = advance_to.map(|at| at.min(started - SKEW_MARGIN_MICROS));
     if let Some(at) = advance_to {
         target.store.advance_checkpoint(customer, resource, at, now_micros()).await?;
     }
@@ -86,22 +101,29 @@ pub async fn poll(target: &Target<'_>, vomo: &VomoClient) -> Result<PollReport, 
     Ok(report)
 }
 
-/// Drops the records partner state already holds at the same `updated_at` and fingerprint.
-async fn changed_records(
+/// Splits off the records partner state already holds at the same `updated_at` and fingerprint,
+/// returning the rest and the `updated_at` of those held.
+async fn split_changed(
     target: &Target<'_>,
     records: Vec<VomoRecord>,
-) -> Result<Vec<VomoRecord>, StoreError> {
+) -> Result<(Vec<VomoRecord>, Vec<Option<Micros>>), StoreError> {
     let ids: Vec<u64> = records.iter().map(|r| r.id).collect();
     let known = target.store.partner_states(target.customer, target.resource, &ids).await?;
     let known: HashMap<u64, _> = known.into_iter().map(|row| (row.id, row)).collect();
-    Ok(records
-        .into_iter()
-        .filter(|record| {
-            let Some(row) = known.get(&record.id) else { return true };
-            let updated_at = record.updated_at.map_or(0, |at| at.timestamp_micros());
-            row.deleted_at.is_some()
-                || row.updated_at != updated_at
-                || row.fingerprint != fingerprint(target.schema, &record.values)
-        })
-        .collect())
+    let mut changed = Vec::with_capacity(records.len());
+    let mut unchanged = Vec::new();
+    for record in records {
+        let updated_at = record.updated_at.map(|at| at.timestamp_micros());
+        let held = known.get(&record.id).is_some_and(|row| {
+            row.deleted_at.is_none()
+                && Some(row.updated_at) == updated_at
+                && row.fingerprint == fingerprint(target.schema, &record.values)
+        });
+        if held {
+            unchanged.push(updated_at);
+        } else {
+            changed.push(record);
+        }
+    }
+    Ok((changed, unchanged))
 }

@@ -1,7 +1,7 @@
 //! The processing path polling and reprocessing share: push a record to the external system,
 //! then record it in partner state; a failed push goes to the dead-letter queue instead.
 
-use crate::external::ExternalClient;
+use crate::external::{ExternalClient, PushOutcome};
 use crate::store::{Micros, PartnerRow, Store, StoreError};
 use crate::vomo::{RecordSchema, VomoRecord};
 
@@ -39,13 +39,21 @@ pub async fn process(
     let mut rows = Vec::with_capacity(records.len());
     for record in records {
         let updated_at = record.updated_at.map(|at| at.timestamp_micros());
-        match target.external.upsert(target.resource, record.id, &record.raw).await {
-            Ok(_) => {
+        let pushed = match target.external.upsert(target.resource, record.id, &record.raw).await {
+            Ok(PushOutcome::Applied) => Ok(()),
+            // Accepted for later is not applied: recording it would hide a write that can still
+            // fail. It is retried until the system applies it at once.
+            Ok(PushOutcome::Pending { push_id }) => {
+                Err(format!("the external system queued push `{push_id}` instead of applying it"))
+            }
+            Err(error) => Err(error.to_string()),
+        };
+        match pushed {
+            Ok(()) => {
                 report.processed.push((record.id, updated_at));
                 rows.push(partner_row(target, record, updated_at.unwrap_or(0), now));
             }
-            Err(error) => {
-                let reason = error.to_string();
+            Err(reason) => {
                 tracing::info!(customer = target.customer, resource = target.resource,
                     id = record.id, %reason, "push failed, record sent to the dead-letter queue");
                 target
@@ -57,6 +65,8 @@ pub async fn process(
         }
     }
     target.store.upsert_partner_states(&rows).await?;
+    let done: Vec<u64> = report.processed.iter().map(|(id, _)| *id).collect();
+    target.store.resolve_dead_letters(target.customer, target.resource, &done, now).await?;
     Ok(report)
 }
 

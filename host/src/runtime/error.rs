@@ -58,6 +58,8 @@ pub enum PluginError {
     Invalid { plugin: String, function: &'static str, reason: String },
     #[error("plugin `{plugin}` refused the input of `{function}`: {error}")]
     Rule { plugin: String, function: &'static str, error: RuleError },
+    #[error("the worker running plugin `{plugin}` has stopped")]
+    WorkerGone { plugin: String },
     #[error("failed to set up a sandbox for plugin `{plugin}`: {reason}")]
     Sandbox { plugin: String, reason: String },
 }

@@ -19,8 +19,9 @@ pub enum Call {
     ClassifyMissing(u64, DetailOutcome),
 }
 
-/// What compare-and-plan returns for one record.
-pub type Planned = Result<(Vec<Finding>, Vec<Action>), PluginError>;
+/// What compare-and-plan gives for one record: its findings, and the actions planned for them. A
+/// plan that fails keeps the findings.
+pub type Planned = Result<(Vec<Finding>, Result<Vec<Action>, PluginError>), PluginError>;
 
 enum Answer {
     Planned(Vec<Planned>),
@@ -33,11 +34,13 @@ type Request = (Call, oneshot::Sender<Answer>);
 #[derive(Debug, Clone)]
 pub struct PluginWorker {
     requests: mpsc::Sender<Request>,
+    plugin: String,
 }
 
 impl PluginWorker {
     /// Moves `instance` onto a thread of its own.
     pub fn spawn(mut instance: PluginInstance) -> std::io::Result<Self> {
+        let plugin = instance.plugin().name().to_owned();
         let (requests, inbox) = mpsc::channel::<Request>();
         std::thread::Builder::new().name("plugin-worker".to_owned()).spawn(move || {
             for (call, reply) in inbox {
@@ -52,14 +55,18 @@ impl PluginWorker {
                 let _ = reply.send(answer);
             }
         })?;
-        Ok(PluginWorker { requests })
+        Ok(PluginWorker { requests, plugin })
     }
 
-    /// Compares each record and plans actions for those with findings, in order.
-    pub async fn compare_and_plan(&self, sides: Vec<Comparison>) -> Vec<Planned> {
+    /// Compares each record and plans actions for those with findings, one answer per record in
+    /// order. Fails only when the worker itself is gone.
+    pub async fn compare_and_plan(
+        &self,
+        sides: Vec<Comparison>,
+    ) -> Result<Vec<Planned>, PluginError> {
         match self.ask(Call::CompareAndPlan(sides)).await {
-            Some(Answer::Planned(planned)) => planned,
-            _ => Vec::new(),
+            Some(Answer::Planned(planned)) => Ok(planned),
+            _ => Err(self.gone()),
         }
     }
 
@@ -68,11 +75,15 @@ impl PluginWorker {
         &self,
         id: u64,
         outcome: DetailOutcome,
-    ) -> Option<Result<MissingVerdict, PluginError>> {
+    ) -> Result<MissingVerdict, PluginError> {
         match self.ask(Call::ClassifyMissing(id, outcome)).await {
-            Some(Answer::Verdict(verdict)) => Some(verdict),
-            _ => None,
+            Some(Answer::Verdict(verdict)) => verdict,
+            _ => Err(self.gone()),
         }
+    }
+
+    fn gone(&self) -> PluginError {
+        PluginError::WorkerGone { plugin: self.plugin.clone() }
     }
 
     async fn ask(&self, call: Call) -> Option<Answer> {
@@ -85,8 +96,8 @@ impl PluginWorker {
 fn compare_and_plan(instance: &mut PluginInstance, sides: &Comparison) -> Planned {
     let findings = instance.compare(sides)?;
     if findings.is_empty() {
-        return Ok((findings, Vec::new()));
+        return Ok((findings, Ok(Vec::new())));
     }
-    let actions = instance.plan(&findings)?;
+    let actions = instance.plan(&findings);
     Ok((findings, actions))
 }

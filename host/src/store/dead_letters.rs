@@ -1,5 +1,7 @@
 //! The dead-letter queue: records whose processing failed, kept until reprocessed.
 
+use sqlx::QueryBuilder;
+
 use super::{Micros, Store, StoreResult, column, on_pool, query_error};
 
 /// One record whose processing failed.
@@ -14,7 +16,7 @@ pub struct DeadLetter {
 }
 
 impl Store {
-    /// Adds a record to the dead-letter queue.
+    /// Adds a record to the dead-letter queue, unless it is there already.
     pub async fn add_dead_letter(
         &self,
         customer: &str,
@@ -24,8 +26,10 @@ impl Store {
         now: Micros,
     ) -> StoreResult<()> {
         let doing = "adding a dead letter";
+        // One open dead letter per record: a record failing every cycle is one problem, not many.
         let sql = "INSERT INTO dead_letters (customer, resource, record_id, reason, created_at) \
-                   VALUES ($1, $2, $3, $4, $5)";
+                   SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM dead_letters \
+                   WHERE customer = $1 AND resource = $2 AND record_id = $3 AND resolved_at IS NULL)";
         on_pool!(self, |pool| {
             sqlx::query(sql)
                 .bind(customer)
@@ -71,27 +75,31 @@ impl Store {
         })
     }
 
-    /// Resolves every open dead letter of one record, once it was processed after all.
+    /// Resolves the open dead letters of the given records, once they were processed after all.
     pub async fn resolve_dead_letters(
         &self,
         customer: &str,
         resource: &str,
-        record_id: u64,
+        record_ids: &[u64],
         now: Micros,
     ) -> StoreResult<u64> {
         let doing = "resolving dead letters";
-        let sql = "UPDATE dead_letters SET resolved_at = $1 WHERE customer = $2 AND resource = $3 \
-                   AND record_id = $4 AND resolved_at IS NULL";
-        on_pool!(self, |pool| {
-            let done = sqlx::query(sql)
-                .bind(now)
-                .bind(customer)
-                .bind(resource)
-                .bind(record_id as i64)
-                .execute(pool)
-                .await
-                .map_err(query_error(doing))?;
-            Ok(done.rows_affected())
-        })
+        let mut resolved = 0;
+        for chunk in record_ids.chunks(500) {
+            on_pool!(self, |pool| {
+                let mut update = QueryBuilder::new("UPDATE dead_letters SET resolved_at = ");
+                update.push_bind(now).push(" WHERE customer = ").push_bind(customer);
+                update.push(" AND resource = ").push_bind(resource);
+                update.push(" AND resolved_at IS NULL AND record_id IN (");
+                let mut list = update.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id as i64);
+                }
+                update.push(")");
+                let done = update.build().execute(pool).await.map_err(query_error(doing))?;
+                resolved += done.rows_affected();
+            });
+        }
+        Ok(resolved)
     }
 }

@@ -19,8 +19,9 @@ async fn a_pushed_record_reads_back_and_deletes_idempotently() {
 
     assert_eq!(client.upsert("users", 7, &record).await.expect("push"), PushOutcome::Applied);
     assert_eq!(client.get("users", 7).await.expect("read"), Some(record));
-    client.delete("users", 7).await.expect("delete");
-    client.delete("users", 7).await.expect("deleting again is harmless");
+    assert_eq!(client.delete("users", 7).await.expect("delete"), PushOutcome::Applied);
+    let again = client.delete("users", 7).await.expect("deleting again is harmless");
+    assert_eq!(again, PushOutcome::Applied);
     assert_eq!(client.get("users", 7).await.expect("read"), None);
 }
 
@@ -42,6 +43,11 @@ async fn an_asynchronous_push_is_reported_pending_with_its_id() {
     let outcome = client.upsert("users", 9, &json!({"id": 9})).await.expect("push");
     let PushOutcome::Pending { push_id } = outcome else { panic!("{outcome:?}") };
     assert!(!push_id.is_empty());
+
+    client.upsert("users", 10, &json!({"id": 10})).await.expect("applied");
+    crm.inject(ExternalFault::FailAsync { count: 1, delay_ms: 0 });
+    let deletion = client.delete("users", 10).await.expect("delete");
+    assert!(matches!(deletion, PushOutcome::Pending { .. }), "a queued delete is not done");
 }
 
 #[tokio::test]

@@ -8,7 +8,9 @@ use reconciler::external::ExternalClient;
 use reconciler::throttle::RateBudget;
 use reconciler::vomo::{ClientConfig, RecordSchema, RetryPolicy, Token, VomoClient};
 use serde_json::json;
-use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, Resource, SimConfig, Simulator};
+use vomo_sim::{
+    DataSize, ExternalConfig, ExternalFault, ExternalSystem, Resource, SimConfig, Simulator,
+};
 
 use crate::support::{canned, engine, fresh_store};
 
@@ -104,6 +106,7 @@ async fn a_failed_push_goes_to_the_dead_letter_queue_and_holds_the_checkpoint() 
 
     let recovered = poll(&target(&good), &world.vomo).await.expect("next cycle");
     assert_eq!(recovered.processed, 1, "{recovered:?}");
+    assert!(store.open_dead_letters("acme", "users").await.expect("dlq").is_empty(), "resolved");
     assert_eq!(world.crm.get("users", "3").expect("pushed").data["last_name"], "Park");
 }
 
@@ -144,4 +147,39 @@ async fn a_malformed_page_fails_the_cycle_and_nothing_of_it_is_written() {
     assert_eq!(written.iter().map(|r| r.id).collect::<Vec<_>>(), [1], "only page 1 was written");
     assert!(world.crm.get("users", "2").is_none(), "nothing of page 2 was pushed");
     assert_eq!(store.checkpoint("acme", "users").await.expect("read"), None, "not advanced");
+}
+
+#[tokio::test]
+async fn the_checkpoint_stops_at_a_failed_record_below_processed_ones() {
+    let world = world(15).await;
+    let (store, _guard) = fresh_store("sqlite").await;
+    let external = crm_client(&world, "crm");
+    let target = Target {
+        customer: "acme",
+        resource: "users",
+        schema: &world.schema,
+        store: &store,
+        external: &external,
+    };
+    poll(&target, &world.vomo).await.expect("backfill");
+
+    let control = world.sim.control();
+    control.advance(Duration::from_secs(3600));
+    let failing_at = control.now();
+    control.update(Resource::Users, 3, json!({"last_name": "Park"})).expect("update");
+    control.advance(Duration::from_secs(3600));
+    control.update(Resource::Users, 9, json!({"last_name": "Moss"})).expect("update");
+    // The first push of the cycle, user 3's, is queued and lost: not applied, so not processed.
+    world.crm.inject(ExternalFault::FailAsync { count: 1, delay_ms: 0 });
+
+    let cycle = poll(&target, &world.vomo).await.expect("cycle");
+    assert_eq!((cycle.processed, cycle.failed), (1, 1), "{cycle:?}");
+    assert_eq!(cycle.checkpoint, Some(failing_at.timestamp_micros()), "held at the failure");
+    assert_eq!(store.open_dead_letters("acme", "users").await.expect("dlq").len(), 1);
+
+    let retry = poll(&target, &world.vomo).await.expect("retry");
+    assert_eq!(retry.processed, 1, "user 3 again, user 9 already held: {retry:?}");
+    assert!(store.open_dead_letters("acme", "users").await.expect("dlq").is_empty(), "resolved");
+    assert_eq!(world.crm.get("users", "3").expect("pushed").data["last_name"], "Park");
+    assert_eq!(retry.checkpoint, Some(control.now().timestamp_micros()));
 }

@@ -215,16 +215,24 @@ fn compiled_components_are_cached_by_digest() {
 #[tokio::test]
 async fn a_plugin_printing_to_stdout_runs_on_a_worker_inside_async_code() {
     let plugin = load(&engine(), plugin_artifacts::MISBEHAVING_PATH);
-    let worker = reconciler::runtime::PluginWorker::spawn(
-        plugin.instance("acme", settings(&[("misbehave", "print")])),
-    )
-    .expect("the worker starts");
+    use reconciler::runtime::PluginWorker;
+    let worker = PluginWorker::spawn(plugin.instance("acme", settings(&[("misbehave", "print")])))
+        .expect("the worker starts");
     let planned = worker.compare_and_plan(vec![some_record(), some_record()]).await;
+    let planned = planned.expect("the worker answers");
     assert_eq!(planned.len(), 2);
     for result in planned {
         let (findings, actions) = result.expect("printing is harmless");
-        assert_eq!((findings.len(), actions.len()), (1, 1));
+        assert_eq!((findings.len(), actions.expect("planned").len()), (1, 1));
     }
-    let verdict = worker.classify_missing(1, DetailOutcome::Gone).await.expect("an answer");
+    let verdict = worker.classify_missing(1, DetailOutcome::Gone).await;
     assert_eq!(verdict.expect("gone"), MissingVerdict::Deleted);
+
+    // A plan that fails keeps the record's findings.
+    let flooding =
+        PluginWorker::spawn(plugin.instance("acme", settings(&[("misbehave", "flood")])));
+    let planned = flooding.expect("worker").compare_and_plan(vec![some_record()]).await;
+    let (findings, actions) = planned.expect("answers").remove(0).expect("compared");
+    assert_eq!(findings.len(), 1);
+    assert!(matches!(actions, Err(PluginError::Invalid { .. })), "{actions:?}");
 }

@@ -227,8 +227,9 @@ async fn reviews_are_decided_once(store: &Store) {
 
 async fn dead_letters_resolve_per_record(store: &Store) {
     store.add_dead_letter("acme", "users", 1, "push failed: 503", 1).await.unwrap();
+    store.add_dead_letter("acme", "users", 1, "push failed again", 2).await.unwrap();
     store.add_dead_letter("acme", "users", 2, "push failed: 503", 1).await.unwrap();
-    assert_eq!(store.resolve_dead_letters("acme", "users", 1, 2).await.unwrap(), 1);
+    assert_eq!(store.resolve_dead_letters("acme", "users", &[1, 3], 2).await.unwrap(), 1);
     let open = store.open_dead_letters("acme", "users").await.unwrap();
     assert_eq!(open.iter().map(|d| d.record_id).collect::<Vec<_>>(), [2]);
 }

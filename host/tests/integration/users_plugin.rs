@@ -61,6 +61,7 @@ fn at(seconds: i64) -> Datetime {
 
 fn sides(vomo: Vec<Value>, updated: i64, partner: Vec<Value>, seen: i64) -> Comparison {
     let vomo = Entity { id: 9, updated_at: Some(at(updated)), values: vomo };
+    let partner = partner.into_iter().map(Some).collect();
     let partner = partner_entry(9, at(seen), partner, false, Some(&vomo));
     Comparison { vomo: Some(vomo), partner: Some(partner), external: ExternalSide::NotRead }
 }
