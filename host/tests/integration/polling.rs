@@ -44,6 +44,15 @@ async fn world(users: u32) -> World {
     World { sim, crm, vomo, schema }
 }
 
+/// Where polling puts customer `acme`'s users.
+fn users_target<'a>(
+    world: &'a World,
+    store: &'a reconciler::store::Store,
+    external: &'a ExternalClient,
+) -> Target<'a> {
+    Target { customer: "acme", resource: "users", schema: &world.schema, store, external }
+}
+
 fn crm_client(world: &World, token: &str) -> ExternalClient {
     ExternalClient::new(&world.crm.base_url(), Some(&Token::new(token))).expect("crm client")
 }
@@ -53,13 +62,7 @@ async fn backfill_then_polling_processes_each_change_once() {
     let world = world(45).await;
     let (store, _guard) = fresh_store("sqlite").await;
     let external = crm_client(&world, "crm");
-    let target = Target {
-        customer: "acme",
-        resource: "users",
-        schema: &world.schema,
-        store: &store,
-        external: &external,
-    };
+    let target = users_target(&world, &store, &external);
 
     let backfill = poll(&target, &world.vomo).await.expect("backfill");
     assert_eq!((backfill.pages, backfill.processed), (3, 45));
@@ -86,13 +89,7 @@ async fn a_failed_push_goes_to_the_dead_letter_queue_and_holds_the_checkpoint() 
     let world = world(15).await;
     let (store, _guard) = fresh_store("sqlite").await;
     let good = crm_client(&world, "crm");
-    let target = |external| Target {
-        customer: "acme",
-        resource: "users",
-        schema: &world.schema,
-        store: &store,
-        external,
-    };
+    let target = |external| users_target(&world, &store, external);
     let backfill = poll(&target(&good), &world.vomo).await.expect("backfill");
     let checkpoint = backfill.checkpoint;
 
@@ -130,13 +127,7 @@ async fn a_malformed_page_fails_the_cycle_and_nothing_of_it_is_written() {
     .expect("client");
     let (store, _guard) = fresh_store("sqlite").await;
     let external = crm_client(&world, "crm");
-    let target = Target {
-        customer: "acme",
-        resource: "users",
-        schema: &world.schema,
-        store: &store,
-        external: &external,
-    };
+    let target = users_target(&world, &store, &external);
 
     let error = poll(&target, &vomo).await.expect_err("page 2 is malformed");
     assert!(
@@ -154,13 +145,7 @@ async fn the_checkpoint_stops_at_a_failed_record_below_processed_ones() {
     let world = world(15).await;
     let (store, _guard) = fresh_store("sqlite").await;
     let external = crm_client(&world, "crm");
-    let target = Target {
-        customer: "acme",
-        resource: "users",
-        schema: &world.schema,
-        store: &store,
-        external: &external,
-    };
+    let target = users_target(&world, &store, &external);
     poll(&target, &world.vomo).await.expect("backfill");
 
     let control = world.sim.control();
