@@ -57,7 +57,7 @@ impl Store {
         );
         on_pool!(self, |pool| {
             // The only text spliced in is one of two constant conditions above.
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(customer)
                 .bind(resource)
                 .bind(updated_at)

@@ -185,9 +185,8 @@ impl VomoClient {
         loop {
             self.budget.acquire(priority).await;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let mut headers = HeaderMap::new();
-            headers.insert(AUTHORIZATION, self.authorization.clone());
-            let failure = match self.http.get(url.clone()).headers(headers).send().await {
+            let request = self.http.get(url.clone()).header(AUTHORIZATION, &self.authorization);
+            let failure = match request.send().await {
                 Err(error) => format!("request failed: {error}"),
                 Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS => {
                     rate_limited += 1;

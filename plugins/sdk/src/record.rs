@@ -27,9 +27,3 @@ pub fn values_of(rules: &[FieldRule], named: &[(&str, Value)]) -> Vec<Value> {
 pub fn is_later(a: &Datetime, b: &Datetime) -> bool {
     (a.seconds, a.nanoseconds) > (b.seconds, b.nanoseconds)
 }
-
-/// Partner values as the host sends them: `none` where the value is identical to VOMO's.
-pub fn elide_identical(vomo: &[Value], partner: Vec<Value>) -> Vec<Option<Value>> {
-    let same = |index: usize, value: &Value| vomo.get(index) == Some(value);
-    partner.into_iter().enumerate().map(|(i, v)| (!same(i, &v)).then_some(v)).collect()
-}
