@@ -3,9 +3,9 @@
 default:
     @just --list
 
-# Run the demo (until the end-to-end demo lands: check the built-in users plugin).
-demo:
-    cargo run -p reconciler -- plugins check builtin:users
+# Run the demo: every failure polling misses, injected into a simulated VOMO, and who caught it.
+demo *ARGS:
+    cargo run -p reconciler -- demo {{ARGS}}
 
 # Run every test, as CI does.
 test:

@@ -18,9 +18,57 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the demo: an in-process simulator, three customers, every failure polling misses.
+    Demo {
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one task for one customer now.
+    Run {
+        /// The configuration file.
+        #[arg(long, default_value = "reconciler.toml")]
+        config: PathBuf,
+        /// The customer's id in the configuration.
+        #[arg(long)]
+        customer: String,
+        /// `users_incremental`, `users_full` or `users_audit`.
+        #[arg(long)]
+        task: String,
+        /// Detect and plan with the same code, change nothing, list what would be done.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the run's summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The runs the circuit breaker held, and a person's decision on them.
+    #[command(subcommand)]
+    Review(ReviewCommand),
     /// Inspect rule plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// List the runs waiting for review.
+    List {
+        #[arg(long, default_value = "reconciler.toml")]
+        config: PathBuf,
+    },
+    /// Release a held run's actions and carry them out.
+    Approve {
+        run: i64,
+        #[arg(long, default_value = "reconciler.toml")]
+        config: PathBuf,
+    },
+    /// Drop a held run's actions.
+    Reject {
+        run: i64,
+        #[arg(long, default_value = "reconciler.toml")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

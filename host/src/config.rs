@@ -25,7 +25,32 @@ pub struct Config {
     #[serde(default)]
     pub thresholds: Thresholds,
     #[serde(default)]
+    pub passes: PassSettings,
+    #[serde(default)]
     pub customers: Vec<CustomerConfig>,
+}
+
+/// How the reconciliation passes choose what to read.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PassSettings {
+    /// The incremental window in hours back from now; absent means yesterday, midnight to
+    /// midnight in the customer's time zone.
+    pub incremental_window_hours: Option<u32>,
+    /// The audit's sample as a share of the records partner state holds.
+    pub audit_sample_fraction: f64,
+    /// The audit's sample as a count; wins over the fraction when set.
+    pub audit_sample_size: Option<u64>,
+}
+
+impl Default for PassSettings {
+    fn default() -> Self {
+        PassSettings {
+            incremental_window_hours: None,
+            audit_sample_fraction: 0.01,
+            audit_sample_size: None,
+        }
+    }
 }
 
 /// How to reach VOMO.
@@ -57,6 +82,8 @@ pub struct ExternalConfig {
 pub struct Thresholds {
     /// An incremental pass finding this share of its records as gaps holds its actions.
     pub incremental_gap_rate: f64,
+    /// An incremental pass checking fewer records than this is too small to judge.
+    pub breaker_min_records: u64,
     /// A full scan holds its deletions when they exceed both this count and `deletion_share`.
     pub deletion_count: u64,
     pub deletion_share: f64,
@@ -73,6 +100,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             incremental_gap_rate: 0.5,
+            breaker_min_records: 20,
             deletion_count: 100,
             deletion_share: 0.05,
             drift_field_share: 0.8,
@@ -154,6 +182,15 @@ impl Config {
             return Err("`vomo.requests_per_second` must be above 0".to_owned());
         }
         self.thresholds.check()?;
+        let fraction = self.passes.audit_sample_fraction;
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(format!(
+                "`passes.audit_sample_fraction` is {fraction}: a share between 0 and 1"
+            ));
+        }
+        if self.passes.incremental_window_hours == Some(0) {
+            return Err("`passes.incremental_window_hours` must be at least 1".to_owned());
+        }
         let mut seen = std::collections::HashSet::new();
         for customer in &self.customers {
             let id = &customer.id;

@@ -1,10 +1,32 @@
-//! The engine: what a run does with VOMO's records. So far the processing path that polling and
-//! reprocessing share, and polling itself; the reconciliation passes build on both.
+//! The engine: what a run does with VOMO's records.
+//!
+//! Polling and the reconciliation passes share one processing path. A pass detects (the
+//! plugin judges each record), the breaker decides whether its actions may go ahead, the journal
+//! records them under idempotency keys, and the executor carries them out.
 
+mod audit;
+mod breaker;
+mod context;
+mod detect;
+mod execute;
+mod findings;
+mod full;
+mod incremental;
+mod journal;
 mod poll;
 mod process;
+mod run;
 mod snapshot;
+mod task;
 
+pub use audit::AuditSummary;
+pub use breaker::{Tally, Trip};
+pub use context::{Progress, Quiet, RunContext, RunError};
+pub use execute::{Executed, Executor};
+pub use incremental::window as incremental_window;
+pub use journal::{PlannedAction, idempotency_key};
 pub use poll::{PollError, PollReport, poll};
 pub use process::{ProcessReport, Target, process};
+pub use run::{FAILPOINT_ENV, RunSummary, run_task};
 pub use snapshot::{fingerprint, snapshot_json, values_from_snapshot};
+pub use task::{Pass, Task};

@@ -66,14 +66,36 @@ impl ExternalClient {
         id: u64,
         record: &Json,
     ) -> Result<PushOutcome, ExternalError> {
-        let request = self.http.put(self.url(resource, id)).json(record);
+        self.upsert_once(resource, id, record, None).await
+    }
+
+    /// Pushes a record under an idempotency key: the system applies a key at most once, so a
+    /// push repeated after a crash is answered without being applied twice.
+    pub async fn upsert_once(
+        &self,
+        resource: &str,
+        id: u64,
+        record: &Json,
+        key: Option<&str>,
+    ) -> Result<PushOutcome, ExternalError> {
+        let request = with_key(self.http.put(self.url(resource, id)).json(record), key);
         let (status, body) = self.send(request, resource, id).await?;
         outcome(resource, id, status, &body)
     }
 
     /// Deletes a record; deleting one that is not there is applied, so retries are harmless.
     pub async fn delete(&self, resource: &str, id: u64) -> Result<PushOutcome, ExternalError> {
-        let request = self.http.delete(self.url(resource, id));
+        self.delete_once(resource, id, None).await
+    }
+
+    /// Deletes a record under an idempotency key.
+    pub async fn delete_once(
+        &self,
+        resource: &str,
+        id: u64,
+        key: Option<&str>,
+    ) -> Result<PushOutcome, ExternalError> {
+        let request = with_key(self.http.delete(self.url(resource, id)), key);
         let (status, body) = self.send(request, resource, id).await?;
         match status {
             StatusCode::NOT_FOUND => Ok(PushOutcome::Applied),
@@ -120,6 +142,13 @@ impl ExternalClient {
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(&bytes).into_owned()));
         Ok((status, body))
+    }
+}
+
+fn with_key(request: reqwest::RequestBuilder, key: Option<&str>) -> reqwest::RequestBuilder {
+    match key {
+        Some(key) => request.header("Idempotency-Key", key),
+        None => request,
     }
 }
 

@@ -10,10 +10,12 @@
 //! - [`store`]: partner state, checkpoints, runs, the journal and the other tables, on SQLite or
 //!   PostgreSQL.
 //! - [`config`]: the configuration file: VOMO, the store, customers, tokens, thresholds.
-//! - [`engine`]: what a run does with records: the processing path and polling.
+//! - [`engine`]: what a run does with records: polling, the incremental, full and audit passes,
+//!   the circuit breaker, the action journal and its executor.
 //! - [`external`]: the connector to a customer's external system.
 //! - [`throttle`]: the shared rate budget per token and the cap on customers served at once.
 //! - [`vomo`]: the VOMO API client, with retries and quirk-proof parsing.
+//! - [`wiring`]: builds the store, plugins, clients and workers a run needs from the configuration.
 //! - [`cli`] and [`commands`]: the `reconciler` command line.
 
 pub mod bindings;
@@ -28,3 +30,4 @@ pub mod sides;
 pub mod store;
 pub mod throttle;
 pub mod vomo;
+pub mod wiring;

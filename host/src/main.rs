@@ -1,11 +1,14 @@
 //! The `reconciler` binary: parses the command line and hands over to the library.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use reconciler::cli::{Cli, Command, PluginsCommand};
-use reconciler::commands;
+use reconciler::cli::{Cli, Command, PluginsCommand, ReviewCommand};
+use reconciler::commands::{self, run::RunRequest};
+use reconciler::config::Config;
 use reconciler::runtime::{PluginEngine, RuntimeLimits};
+use reconciler::wiring::Wiring;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,20 +29,70 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let cache_dir = cli.cache_dir();
     match &cli.command {
-        Command::Plugins(command) => {
-            let engine = PluginEngine::new(RuntimeLimits::default(), cli.cache_dir())?;
-            match command {
-                PluginsCommand::Check { file } => {
-                    print!("{}", commands::plugins::check(&engine, file)?);
-                    Ok(ExitCode::SUCCESS)
-                }
-                PluginsCommand::List { dir } => {
-                    let (listing, refused) = commands::plugins::list(&engine, dir)?;
-                    print!("{listing}");
-                    Ok(if refused == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-                }
+        Command::Plugins(command) => plugins(command, &cache_dir),
+        Command::Demo { json } => {
+            let report = runtime()?.block_on(commands::demo::demo(&cache_dir, None))?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", commands::demo::render(&report));
             }
+            Ok(if report.missed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Run { config, customer, task, dry_run, json } => {
+            let request =
+                RunRequest { config, customer, task, dry_run: *dry_run, cache_dir: &cache_dir };
+            let summary = runtime()?.block_on(commands::run::run(&request))?;
+            if *json {
+                let mut value = serde_json::to_value(&summary)?;
+                value["process"] = serde_json::to_value(commands::usage::usage())?;
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                print!("{}", commands::run::render(&summary));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Review(command) => runtime()?.block_on(review(command, &cache_dir)),
+    }
+}
+
+fn plugins(command: &PluginsCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
+    let engine = PluginEngine::new(RuntimeLimits::default(), cache_dir)?;
+    match command {
+        PluginsCommand::Check { file } => {
+            print!("{}", commands::plugins::check(&engine, file)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginsCommand::List { dir } => {
+            let (listing, refused) = commands::plugins::list(&engine, dir)?;
+            print!("{listing}");
+            Ok(if refused == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
+}
+
+async fn review(command: &ReviewCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
+    let (ReviewCommand::List { config }
+    | ReviewCommand::Approve { config, .. }
+    | ReviewCommand::Reject { config, .. }) = command;
+    let wiring = Wiring::open(Config::load(config)?, cache_dir).await?;
+    match command {
+        ReviewCommand::List { .. } => print!("{}", commands::review::list(&wiring).await?),
+        ReviewCommand::Approve { run, .. } => {
+            let done = commands::review::approve(&wiring, *run).await?;
+            println!("run {run} approved: {} actions taken, {} failed", done.taken, done.failed);
+        }
+        ReviewCommand::Reject { run, .. } => {
+            let dropped = commands::review::reject(&wiring, *run).await?;
+            println!("run {run} rejected: {dropped} actions dropped");
+        }
+    }
+    wiring.store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }

@@ -70,7 +70,7 @@ pub async fn process(
     Ok(report)
 }
 
-fn partner_row(
+pub(super) fn partner_row(
     target: &Target<'_>,
     record: &VomoRecord,
     updated_at: Micros,

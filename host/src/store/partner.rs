@@ -84,20 +84,37 @@ impl Store {
                 select.push(")");
                 let rows = select.build().fetch_all(pool).await.map_err(query_error(doing))?;
                 for row in rows {
-                    out.push(PartnerRow {
-                        customer: column(&row, "customer", doing)?,
-                        resource: column(&row, "resource", doing)?,
-                        id: column::<_, i64>(&row, "id", doing)? as u64,
-                        updated_at: column(&row, "updated_at", doing)?,
-                        fingerprint: column(&row, "fingerprint", doing)?,
-                        fields: column(&row, "fields", doing)?,
-                        processed_at: column(&row, "processed_at", doing)?,
-                        deleted_at: column(&row, "deleted_at", doing)?,
-                    });
+                    out.push(partner_row(&row, doing)?);
                 }
             });
         }
         Ok(out)
+    }
+
+    /// Up to `limit` rows of a customer's resource with ids above `after`, ascending, deleted
+    /// ones included: a full scan walks partner state this way beside VOMO's listing.
+    pub async fn partner_states_after(
+        &self,
+        customer: &str,
+        resource: &str,
+        after: Option<u64>,
+        limit: u32,
+    ) -> StoreResult<Vec<PartnerRow>> {
+        let doing = "walking partner state";
+        let sql = "SELECT customer, resource, id, updated_at, fingerprint, fields, processed_at, \
+                   deleted_at FROM partner_state WHERE customer = $1 AND resource = $2 \
+                   AND id > $3 ORDER BY id LIMIT $4";
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(sql)
+                .bind(customer)
+                .bind(resource)
+                .bind(after.map_or(-1, |id| id as i64))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(query_error(doing))?;
+            rows.iter().map(|row| partner_row(row, doing)).collect()
+        })
     }
 
     /// Every id partner state holds as live (not deleted), ascending.
@@ -139,4 +156,25 @@ impl Store {
             Ok(done.rows_affected() == 1)
         })
     }
+}
+
+fn partner_row<R>(row: &R, doing: &'static str) -> StoreResult<PartnerRow>
+where
+    R: sqlx::Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(PartnerRow {
+        customer: column(row, "customer", doing)?,
+        resource: column(row, "resource", doing)?,
+        id: column::<_, i64>(row, "id", doing)? as u64,
+        updated_at: column(row, "updated_at", doing)?,
+        fingerprint: column(row, "fingerprint", doing)?,
+        fields: column(row, "fields", doing)?,
+        processed_at: column(row, "processed_at", doing)?,
+        deleted_at: column(row, "deleted_at", doing)?,
+    })
 }

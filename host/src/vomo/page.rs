@@ -93,7 +93,8 @@ pub fn parse_detail(body: &[u8], schema: &RecordSchema) -> Result<VomoRecord, St
     parse_record(record, schema)
 }
 
-fn parse_record(record: &Json, schema: &RecordSchema) -> Result<VomoRecord, String> {
+/// Parses one record object, as a page or a detail holds it.
+pub fn parse_record(record: &Json, schema: &RecordSchema) -> Result<VomoRecord, String> {
     let object = record.as_object().ok_or_else(|| format!("`{record}` is not an object"))?;
     let id = parse_id(object.get("id").ok_or("it has no `id`")?)?;
     let with_id = |reason: String| format!("id {id}: {reason}");

@@ -5,6 +5,7 @@ mod support;
 mod cli;
 mod external;
 mod polling;
+mod reconcile;
 mod sandbox;
 mod store;
 mod users_plugin;

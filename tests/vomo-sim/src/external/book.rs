@@ -39,6 +39,9 @@ pub struct Push {
     pub id: String,
     pub status: PushState,
     pub error: Option<String>,
+    /// The `Idempotency-Key` the push carried, if any.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -62,8 +65,12 @@ pub enum ExternalFault {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fate {
     Apply,
+    /// A key seen before: answered as the first push was, applied again never.
+    Replay,
     Drop,
-    FailAsync { delay_ms: u64 },
+    FailAsync {
+        delay_ms: u64,
+    },
 }
 
 /// Records, pushes and faults of one external system.
@@ -79,6 +86,8 @@ struct BookState {
     dropped: Vec<Push>,
     faults: Vec<ExternalFault>,
     next_push: u64,
+    /// Idempotency keys seen, with the push that first carried each.
+    keys: std::collections::HashMap<String, u64>,
 }
 
 /// Orders numeric ids numerically and the rest as text.
@@ -96,9 +105,24 @@ impl RecordKey {
 const PUSH_LOG: usize = 100_000;
 
 impl Book {
-    /// Registers a push and decides its fate from the faults in force.
+    /// Registers a push and decides its fate from the faults in force. A push whose idempotency
+    /// key was seen before is a replay: it gets the first push's id and changes nothing.
     pub fn receive(&self, method: &str, resource: &str, id: &str) -> (u64, Fate) {
+        self.receive_keyed(method, resource, id, None)
+    }
+
+    /// [`Book::receive`] for a push that may carry an `Idempotency-Key`.
+    pub fn receive_keyed(
+        &self,
+        method: &str,
+        resource: &str,
+        id: &str,
+        key: Option<&str>,
+    ) -> (u64, Fate) {
         let mut state = self.lock();
+        if let Some(first) = key.and_then(|key| state.keys.get(key)) {
+            return (*first, Fate::Replay);
+        }
         state.next_push += 1;
         let push_id = state.next_push;
         let fate = decide(&mut state.faults, resource, id);
@@ -110,11 +134,15 @@ impl Book {
             status: match fate {
                 Fate::FailAsync { delay_ms: 0 } => PushState::Failed,
                 Fate::FailAsync { .. } => PushState::Pending,
-                Fate::Apply | Fate::Drop => PushState::Applied,
+                Fate::Apply | Fate::Drop | Fate::Replay => PushState::Applied,
             },
             error: matches!(fate, Fate::FailAsync { delay_ms: 0 }).then(failure_text),
+            idempotency_key: key.map(str::to_owned),
             at: Utc::now(),
         };
+        if let Some(key) = key {
+            state.keys.insert(key.to_owned(), push_id);
+        }
         if fate == Fate::Drop {
             state.dropped.push(push.clone());
         }
@@ -270,5 +298,15 @@ mod tests {
         assert_eq!(book.receive("PUT", "users", "1").1, Fate::Drop);
         assert_eq!(book.receive("PUT", "users", "1").1, Fate::Apply);
         assert!(book.faults().is_empty());
+    }
+
+    #[test]
+    fn a_repeated_idempotency_key_is_a_replay() {
+        let book = Book::default();
+        let (first, fate) = book.receive_keyed("PUT", "users", "1", Some("k1"));
+        assert_eq!(fate, Fate::Apply);
+        assert_eq!(book.receive_keyed("PUT", "users", "1", Some("k1")), (first, Fate::Replay));
+        assert_eq!(book.receive_keyed("PUT", "users", "1", Some("k2")).1, Fate::Apply);
+        assert_eq!(book.pushes().len(), 2, "a replay is not a new push");
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -71,18 +71,29 @@ fn accepted(state: &Arc<ExternalState>, push_id: u64, delay_ms: u64) -> Response
     with_push_id((StatusCode::ACCEPTED, Json(body)).into_response(), push_id)
 }
 
+/// The `Idempotency-Key` header, when the push carries one.
+fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
+    headers.get("idempotency-key").and_then(|v| v.to_str().ok())
+}
+
 async fn upsert(
     State(state): State<Arc<ExternalState>>,
     Path((resource, id)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let Ok(data) = serde_json::from_slice::<Value>(&body) else {
         let error = json!({"error": format!("invalid JSON body for `{resource}/{id}`")});
         return (StatusCode::BAD_REQUEST, Json(error)).into_response();
     };
-    let (push_id, fate) = state.book.receive("PUT", &resource, &id);
+    let (push_id, fate) =
+        state.book.receive_keyed("PUT", &resource, &id, idempotency_key(&headers));
     let (record, created) = match fate {
         Fate::Apply => state.book.upsert(&resource, &id, data),
+        Fate::Replay => match state.book.get(&resource, &id) {
+            Some(record) => (record, false),
+            None => state.book.preview(&resource, &id, data),
+        },
         Fate::Drop => state.book.preview(&resource, &id, data),
         Fate::FailAsync { delay_ms } => return accepted(&state, push_id, delay_ms),
     };
@@ -93,16 +104,18 @@ async fn upsert(
 async fn remove(
     State(state): State<Arc<ExternalState>>,
     Path((resource, id)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Response {
+    let key = idempotency_key(&headers);
     if !state.book.contains(&resource, &id) {
         return not_found(&resource, &id);
     }
-    let (push_id, fate) = state.book.receive("DELETE", &resource, &id);
+    let (push_id, fate) = state.book.receive_keyed("DELETE", &resource, &id, key);
     match fate {
         Fate::Apply => {
             state.book.remove(&resource, &id);
         }
-        Fate::Drop => {}
+        Fate::Drop | Fate::Replay => {}
         Fate::FailAsync { delay_ms } => return accepted(&state, push_id, delay_ms),
     }
     with_push_id(StatusCode::NO_CONTENT.into_response(), push_id)

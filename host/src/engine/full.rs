@@ -1,0 +1,242 @@
+//! The full scan: read every record beside partner state, in id order, like a merge join.
+//!
+//! Records VOMO has and partner state lacks are missed creates; records whose fingerprint moved
+//! without `updated_at` are silent changes; records partner state holds and the listing lacks
+//! are deletion candidates, each confirmed by a detail fetch. Memory stays flat however many
+//! records there are: partner state is walked in chunks, never loaded whole.
+
+use std::collections::VecDeque;
+
+use crate::bindings::{
+    Action, Alert, DetailOutcome, ExternalSide, Finding, FindingKind, MissingVerdict, Severity,
+};
+use crate::store::PartnerRow;
+use crate::throttle::Priority;
+use crate::vomo::{Detail, ListQuery};
+
+use super::breaker::{self, Tally};
+use super::context::{RunContext, RunError};
+use super::detect::{Case, Detected, is_unchanged, judge};
+use super::task::Pass;
+
+/// Partner state rows read at a time.
+const CHUNK: u32 = 2_000;
+
+/// What the scan read and found.
+#[derive(Debug, Default)]
+pub struct Full {
+    pub pages: u32,
+    pub checked: u64,
+    /// Records partner state held as live when the scan passed them.
+    pub partner_live: u64,
+    pub deletion_candidates: u64,
+    /// Deletions a detail fetch confirmed.
+    pub deletions: u64,
+    /// Whether the candidates were too many to confirm: the breaker holds them unconfirmed.
+    pub deferred: bool,
+    pub detected: Vec<Detected>,
+}
+
+/// Partner state walked in id order, a chunk at a time.
+struct PartnerWalk<'c> {
+    ctx: &'c RunContext<'c>,
+    buffer: VecDeque<PartnerRow>,
+    after: Option<u64>,
+    exhausted: bool,
+}
+
+impl<'c> PartnerWalk<'c> {
+    async fn peek(&mut self) -> Result<Option<&PartnerRow>, RunError> {
+        if self.buffer.is_empty() && !self.exhausted {
+            let target = &self.ctx.target;
+            let rows = target
+                .store
+                .partner_states_after(target.customer, target.resource, self.after, CHUNK)
+                .await?;
+            self.exhausted = rows.len() < CHUNK as usize;
+            self.after = rows.last().map(|row| row.id).or(self.after);
+            self.buffer.extend(rows);
+        }
+        Ok(self.buffer.front())
+    }
+
+    fn take(&mut self) -> Option<PartnerRow> {
+        self.buffer.pop_front()
+    }
+}
+
+/// Scans every record of the customer's resource.
+pub async fn full(ctx: &RunContext<'_>) -> Result<Full, RunError> {
+    let target = &ctx.target;
+    let query = ListQuery::default();
+    let mut listing =
+        ctx.vomo.list(target.resource, &query, Priority::Reconciliation, target.schema);
+    let mut walk = PartnerWalk { ctx, buffer: VecDeque::new(), after: None, exhausted: false };
+    let mut scan = Full::default();
+    let mut candidates = Vec::new();
+    let mut last_id = None;
+    ctx.progress.stage("listing every record");
+
+    while let Some(page) = listing.next_page().await? {
+        scan.pages += 1;
+        scan.checked += page.records.len() as u64;
+        ctx.progress.page(page.records.len());
+        let mut cases = Vec::new();
+        for record in page.records {
+            if last_id.is_some_and(|last| record.id <= last) {
+                return Err(unordered(ctx, scan.pages, last_id, record.id));
+            }
+            last_id = Some(record.id);
+            let row = matching_row(&mut walk, record.id, &mut scan, &mut candidates).await?;
+            if let Some(row) = &row
+                && row.deleted_at.is_none()
+            {
+                scan.partner_live += 1;
+            }
+            if !is_unchanged(ctx, &record, row.as_ref()) {
+                let id = record.id;
+                cases.push(Case {
+                    id,
+                    record: Some(record),
+                    partner: row,
+                    external: ExternalSide::NotRead,
+                });
+            }
+        }
+        if !cases.is_empty() {
+            scan.detected.extend(judge(ctx, cases).await?);
+        }
+    }
+    // The listing is complete: whatever partner state holds beyond it is missing from VOMO.
+    while walk.peek().await?.is_some() {
+        let row = walk.take().expect("peeked");
+        note_candidate(row, &mut scan, &mut candidates);
+    }
+
+    confirm_deletions(ctx, candidates, &mut scan).await?;
+    Ok(scan)
+}
+
+/// Advances the walk to `id`: rows passed on the way are deletion candidates; returns the row
+/// of `id` itself, if partner state holds one.
+async fn matching_row(
+    walk: &mut PartnerWalk<'_>,
+    id: u64,
+    scan: &mut Full,
+    candidates: &mut Vec<PartnerRow>,
+) -> Result<Option<PartnerRow>, RunError> {
+    while let Some(row) = walk.peek().await? {
+        if row.id > id {
+            return Ok(None);
+        }
+        let row = walk.take().expect("peeked");
+        if row.id == id {
+            return Ok(Some(row));
+        }
+        note_candidate(row, scan, candidates);
+    }
+    Ok(None)
+}
+
+fn note_candidate(row: PartnerRow, scan: &mut Full, candidates: &mut Vec<PartnerRow>) {
+    if row.deleted_at.is_none() {
+        scan.partner_live += 1;
+        scan.deletion_candidates += 1;
+        candidates.push(row);
+    }
+}
+
+/// Confirms each candidate with a detail fetch and asks the plugin what a record that still
+/// exists means. Too many candidates open the breaker first: their detail fetches wait for a
+/// person to approve, since a mass of candidates usually means the listing came back short.
+async fn confirm_deletions(
+    ctx: &RunContext<'_>,
+    candidates: Vec<PartnerRow>,
+    scan: &mut Full,
+) -> Result<(), RunError> {
+    let tally = Tally {
+        deletion_candidates: scan.deletion_candidates,
+        partner_live: scan.partner_live,
+        ..Tally::default()
+    };
+    if breaker::evaluate(Pass::Full, &tally, ctx.thresholds).is_some() {
+        scan.deferred = true;
+        for row in candidates {
+            let finding = candidate_finding("not confirmed: held with the run for review");
+            scan.detected.push(Detected::by_host(row.id, finding, vec![Action::MarkDeleted]));
+        }
+        return Ok(());
+    }
+
+    if !candidates.is_empty() {
+        ctx.progress.stage("confirming deletions");
+    }
+    let target = &ctx.target;
+    for row in candidates {
+        let detail = ctx
+            .vomo
+            .detail(target.resource, row.id, Priority::Reconciliation, target.schema)
+            .await?;
+        ctx.progress.detail();
+        let outcome = detail_outcome(detail);
+        let verdict = ctx.plugin.classify_missing(row.id, outcome).await;
+        scan.detected.push(verdict_detected(row.id, verdict));
+        if scan.detected.last().is_some_and(|d| d.confirmed) {
+            scan.deletions += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The contract's view of a detail fetch.
+pub fn detail_outcome(detail: Detail) -> DetailOutcome {
+    match detail {
+        Detail::Found(record) => DetailOutcome::Present(record.entity()),
+        Detail::Gone => DetailOutcome::Gone,
+        Detail::Forbidden => DetailOutcome::Forbidden,
+    }
+}
+
+/// What a verdict on a missing record means for the run.
+pub fn verdict_detected(
+    id: u64,
+    verdict: Result<MissingVerdict, crate::runtime::PluginError>,
+) -> Detected {
+    match verdict {
+        Ok(MissingVerdict::Deleted) => {
+            let finding = candidate_finding("confirmed: the detail fetch answered 404");
+            let mut detected = Detected::by_host(id, finding, vec![Action::MarkDeleted]);
+            detected.confirmed = true;
+            detected
+        }
+        Ok(MissingVerdict::ScopeChange(reason)) => {
+            let reason = format!("{reason:?}").to_lowercase();
+            let message = format!("record {id} left the listing but still exists: {reason}");
+            let finding = candidate_finding(&format!("still exists: {reason}"));
+            let alert = Action::Alert(Alert { severity: Severity::Low, message });
+            Detected::by_host(id, finding, vec![alert])
+        }
+        Err(error) => {
+            let finding = candidate_finding("the plugin could not classify it");
+            let mut detected = Detected::by_host(id, finding, Vec::new());
+            detected.failure = Some(error.to_string());
+            detected
+        }
+    }
+}
+
+fn candidate_finding(detail: &str) -> Finding {
+    Finding {
+        kind: FindingKind::DeletionCandidate,
+        severity: Severity::Low,
+        detail: detail.to_owned(),
+    }
+}
+
+fn unordered(ctx: &RunContext<'_>, page: u32, last: Option<u64>, id: u64) -> RunError {
+    RunError::Unordered {
+        customer: ctx.target.customer.to_owned(),
+        resource: ctx.target.resource.to_owned(),
+        detail: format!("page {page} lists id {id} after id {}", last.unwrap_or_default()),
+    }
+}

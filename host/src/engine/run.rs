@@ -1,0 +1,309 @@
+//! One run of one task for one customer: open the record, detect, plan, hold or act, close the
+//! record with its counts. Every run is recorded, the failed ones too.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tracing::Instrument;
+
+use crate::store::{ActionState, Alert, NewRun, Review, ReviewState, RunCounts, RunId, RunOutcome};
+use crate::store::{StoreError, now_micros};
+
+use super::audit::{AuditSummary, audit};
+use super::breaker::{self, Tally, Trip};
+use super::context::{RunContext, RunError};
+use super::detect::{Detected, drifted_field};
+use super::execute::{Executed, Executor};
+use super::findings;
+use super::full::full;
+use super::incremental::incremental;
+use super::journal::{self, PlannedAction};
+use super::task::{Pass, Task};
+
+/// Set to `after-journal` to abort the process between journaling a run's actions and sending
+/// them: the crash the journal exists for, reproduced on purpose by the crash test.
+pub const FAILPOINT_ENV: &str = "RECONCILER_FAILPOINT";
+
+/// What a run did, as the CLI prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub run_id: RunId,
+    pub customer: String,
+    pub task: String,
+    pub dry_run: bool,
+    pub started_at: String,
+    pub duration_ms: u64,
+    /// The incremental pass's window, start and end.
+    pub window: Option<[String; 2]>,
+    pub pages: u32,
+    pub checked: u64,
+    pub gaps: u64,
+    pub deletions: u64,
+    pub drift: u64,
+    /// Actions left pending by an earlier run and carried out before this one.
+    pub recovered: Executed,
+    pub actions: Vec<PlannedAction>,
+    pub executed: Executed,
+    pub requests: u64,
+    /// Why the breaker opened, when it did: the actions are held for review.
+    pub breaker: Option<Trip>,
+    pub audit: Option<AuditSummary>,
+    pub plugin_failures: u64,
+}
+
+/// What the passes found, in one shape.
+struct Found {
+    window: Option<[String; 2]>,
+    pages: u32,
+    checked: u64,
+    deletions: u64,
+    partner_live: u64,
+    candidates: u64,
+    detected: Vec<Detected>,
+    audit: Option<AuditSummary>,
+}
+
+/// Runs `task` in `ctx` and records it. A run that fails is recorded as failed, with the error.
+pub async fn run_task(ctx: &RunContext<'_>, task: &Task) -> Result<RunSummary, RunError> {
+    let span = tracing::info_span!("run", customer = ctx.target.customer, task = %task,
+        dry_run = ctx.dry_run, run_id = tracing::field::Empty);
+    run_recorded(ctx, task, span.clone()).instrument(span).await
+}
+
+async fn run_recorded(
+    ctx: &RunContext<'_>,
+    task: &Task,
+    span: tracing::Span,
+) -> Result<RunSummary, RunError> {
+    let executor = Executor { target: ctx.target, vomo: ctx.vomo, plugin: ctx.plugin };
+    let recovered =
+        if ctx.dry_run { Executed::default() } else { executor.execute_pending().await? };
+    let store = ctx.target.store;
+    let requests_before = ctx.vomo.requests();
+    let started = now_micros();
+    let new_run = NewRun {
+        customer: ctx.target.customer.to_owned(),
+        task: task.to_string(),
+        dry_run: ctx.dry_run,
+        started_at: started,
+    };
+    let run_id = store.open_run(&new_run).await?;
+    span.record("run_id", run_id);
+    tracing::info!(recovered = recovered.taken, "run started");
+
+    let mut summary = RunSummary {
+        run_id,
+        customer: new_run.customer.clone(),
+        task: new_run.task.clone(),
+        dry_run: ctx.dry_run,
+        started_at: chrono::DateTime::from_timestamp_micros(started)
+            .unwrap_or_default()
+            .to_rfc3339(),
+        duration_ms: 0,
+        window: None,
+        pages: 0,
+        checked: 0,
+        gaps: 0,
+        deletions: 0,
+        drift: 0,
+        recovered,
+        actions: Vec::new(),
+        executed: Executed::default(),
+        requests: 0,
+        breaker: None,
+        audit: None,
+        plugin_failures: 0,
+    };
+    let result = detect_and_act(ctx, task, &executor, &mut summary).await;
+    summary.requests = ctx.vomo.requests() - requests_before;
+    summary.duration_ms = ((now_micros() - started).max(0) / 1_000) as u64;
+
+    let (outcome, error) = match &result {
+        Ok(()) => (RunOutcome::Succeeded, None),
+        Err(error) => (RunOutcome::Failed, Some(error.to_string())),
+    };
+    store.close_run(run_id, outcome, &counts(&summary), error.as_deref(), now_micros()).await?;
+    tracing::info!(
+        outcome = outcome.as_str(),
+        checked = summary.checked,
+        gaps = summary.gaps,
+        actions = summary.actions.len(),
+        requests = summary.requests,
+        "run finished"
+    );
+    result.map(|()| summary)
+}
+
+async fn detect_and_act(
+    ctx: &RunContext<'_>,
+    task: &Task,
+    executor: &Executor<'_>,
+    summary: &mut RunSummary,
+) -> Result<(), RunError> {
+    let found = detect(ctx, task.pass).await?;
+    let store = ctx.target.store;
+    let run_id = summary.run_id;
+    let mut tally = Tally {
+        checked: found.checked,
+        gaps: found.detected.iter().filter(|d| d.is_gap()).count() as u64,
+        deletion_candidates: found.candidates,
+        partner_live: found.partner_live,
+        drift_by_field: BTreeMap::new(),
+    };
+    for finding in found.detected.iter().flat_map(|d| &d.findings) {
+        if let Some(field) = drifted_field(finding) {
+            *tally.drift_by_field.entry(field.to_owned()).or_default() += 1;
+        }
+    }
+    summary.window = found.window.clone();
+    summary.pages = found.pages;
+    summary.checked = found.checked;
+    summary.gaps = tally.gaps;
+    summary.deletions = found.deletions;
+    summary.drift = tally.drift_by_field.values().sum();
+    summary.plugin_failures = found.detected.iter().filter(|d| d.failure.is_some()).count() as u64;
+    summary.audit = found.audit.clone();
+    summary.breaker = breaker::evaluate(task.pass, &tally, ctx.thresholds);
+
+    let rows: Vec<_> =
+        found.detected.iter().flat_map(|d| findings::rows(ctx.target.resource, d)).collect();
+    store.insert_findings(run_id, &rows).await?;
+
+    let state = if summary.breaker.is_some() { ActionState::Held } else { ActionState::Pending };
+    let (entries, planned) = journal::entries(ctx, run_id, &found.detected, state);
+    summary.actions = planned;
+    if ctx.dry_run {
+        return Ok(());
+    }
+    store.journal_actions(&entries, now_micros()).await?;
+    if std::env::var(FAILPOINT_ENV).as_deref() == Ok("after-journal") {
+        tracing::error!(run_id, "failpoint `after-journal`: aborting on purpose");
+        std::process::abort();
+    }
+    if let Some(audit) = &found.audit {
+        audit_alert(ctx, run_id, audit).await?;
+    }
+    match &summary.breaker {
+        Some(trip) => hold(ctx, task, run_id, trip, entries.len()).await?,
+        None => summary.executed = executor.execute(&entries).await?,
+    }
+    Ok(())
+}
+
+async fn detect(ctx: &RunContext<'_>, pass: Pass) -> Result<Found, RunError> {
+    let found = match pass {
+        Pass::Incremental => {
+            let pass = incremental(ctx).await?;
+            Found {
+                window: pass.window.map(|(start, end)| [start.to_rfc3339(), end.to_rfc3339()]),
+                pages: pass.pages,
+                checked: pass.checked,
+                deletions: 0,
+                partner_live: 0,
+                candidates: 0,
+                detected: pass.detected,
+                audit: None,
+            }
+        }
+        Pass::Full => {
+            let scan = full(ctx).await?;
+            Found {
+                window: None,
+                pages: scan.pages,
+                checked: scan.checked,
+                deletions: if scan.deferred { scan.deletion_candidates } else { scan.deletions },
+                partner_live: scan.partner_live,
+                candidates: scan.deletion_candidates,
+                detected: scan.detected,
+                audit: None,
+            }
+        }
+        Pass::Audit => {
+            let audit = audit(ctx).await?;
+            Found {
+                window: None,
+                pages: 0,
+                checked: audit.summary.sampled,
+                deletions: 0,
+                partner_live: 0,
+                candidates: 0,
+                detected: audit.detected,
+                audit: Some(audit.summary),
+            }
+        }
+    };
+    Ok(found)
+}
+
+/// Queues the run for review and raises the alert; detection already went on to the end.
+async fn hold(
+    ctx: &RunContext<'_>,
+    task: &Task,
+    run_id: RunId,
+    trip: &Trip,
+    actions: usize,
+) -> Result<(), StoreError> {
+    let now = now_micros();
+    let reason = trip.reason();
+    tracing::warn!(run_id, %reason, actions, "circuit breaker open: actions held for review");
+    let review = Review {
+        run_id,
+        customer: ctx.target.customer.to_owned(),
+        task: task.to_string(),
+        reason: reason.clone(),
+        actions: actions as i64,
+        state: ReviewState::Pending,
+        created_at: now,
+        decided_at: None,
+    };
+    ctx.target.store.queue_review(&review).await?;
+    let message = format!("{task}: {reason}; {actions} actions held for review");
+    let alert = Alert {
+        customer: ctx.target.customer.to_owned(),
+        run_id: Some(run_id),
+        severity: "high".to_owned(),
+        kind: "breaker_open".to_owned(),
+        message,
+        created_at: now,
+    };
+    ctx.target.store.add_alert(&alert).await
+}
+
+async fn audit_alert(
+    ctx: &RunContext<'_>,
+    run_id: RunId,
+    audit: &AuditSummary,
+) -> Result<(), StoreError> {
+    if audit.issue_rate() <= ctx.thresholds.audit_issue_rate {
+        return Ok(());
+    }
+    let message = format!(
+        "{} of {} sampled records have issues ({:.1} %): {:?}",
+        audit.with_issues,
+        audit.sampled,
+        audit.issue_rate() * 100.0,
+        audit.issues
+    );
+    let alert = Alert {
+        customer: ctx.target.customer.to_owned(),
+        run_id: Some(run_id),
+        severity: "high".to_owned(),
+        kind: "audit_issues".to_owned(),
+        message,
+        created_at: now_micros(),
+    };
+    ctx.target.store.add_alert(&alert).await
+}
+
+fn counts(summary: &RunSummary) -> RunCounts {
+    RunCounts {
+        records_checked: summary.checked as i64,
+        gaps: summary.gaps as i64,
+        deletions: summary.deletions as i64,
+        drift: summary.drift as i64,
+        actions_taken: (summary.executed.taken + summary.recovered.taken) as i64,
+        actions_failed: (summary.executed.failed + summary.recovered.failed) as i64,
+        requests: summary.requests as i64,
+        breaker: if summary.breaker.is_some() { "open" } else { "closed" }.to_owned(),
+    }
+}

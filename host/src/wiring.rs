@@ -1,0 +1,116 @@
+//! Builds what runs need from the configuration: the store, the plugins, and per customer a
+//! VOMO client on its token's budget and a plugin worker with the customer's settings.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+
+use crate::builtin;
+use crate::config::{Config, CustomerConfig};
+use crate::external::ExternalClient;
+use crate::runtime::{Plugin, PluginEngine, PluginWorker, RuntimeLimits};
+use crate::store::Store;
+use crate::throttle::{Budgets, RateBudget};
+use crate::vomo::{ClientConfig, RecordSchema, RetryPolicy, Token, VomoClient};
+
+/// The configured service's parts.
+pub struct Wiring {
+    pub config: Config,
+    pub store: Store,
+    pub engine: PluginEngine,
+    pub budgets: Budgets,
+    pub retry: RetryPolicy,
+}
+
+/// A resource's rules: the plugin and the record schema its description declares.
+pub struct Rules {
+    pub plugin: Plugin,
+    pub schema: RecordSchema,
+}
+
+impl Wiring {
+    /// Opens the store (migrating it) and the plugin engine.
+    pub async fn open(config: Config, cache_dir: &Path) -> anyhow::Result<Wiring> {
+        let store = Store::open(&config.store).await?;
+        let engine = PluginEngine::new(RuntimeLimits::default(), cache_dir)?;
+        Ok(Wiring {
+            config,
+            store,
+            engine,
+            budgets: Budgets::default(),
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// The customer called `id`, or an error listing the ones configured.
+    pub fn customer(&self, id: &str) -> anyhow::Result<&CustomerConfig> {
+        self.config.customer(id).ok_or_else(|| {
+            let known: Vec<&str> = self.config.customers.iter().map(|c| c.id.as_str()).collect();
+            anyhow!("no customer `{id}` in the configuration; configured: {}", known.join(", "))
+        })
+    }
+
+    /// The rules for `resource`: the plugin built into the host.
+    pub fn rules(&self, resource: &str) -> anyhow::Result<Rules> {
+        let builtin = builtin::for_resource(resource)
+            .ok_or_else(|| anyhow!("no rule plugin for resource `{resource}`"))?;
+        let plugin = self.engine.load_bytes(builtin.name, builtin.bytes)?;
+        let schema = RecordSchema::of(plugin.description());
+        Ok(Rules { plugin, schema })
+    }
+
+    /// A VOMO client for `customer`, drawing on its token's budget.
+    pub fn vomo(&self, customer: &CustomerConfig) -> anyhow::Result<(VomoClient, Arc<RateBudget>)> {
+        let token = customer.token()?;
+        self.vomo_with(customer, token)
+    }
+
+    /// A VOMO client for `customer` with a token already read.
+    pub fn vomo_with(
+        &self,
+        customer: &CustomerConfig,
+        token: Token,
+    ) -> anyhow::Result<(VomoClient, Arc<RateBudget>)> {
+        let rate = self.config.vomo.requests_per_second;
+        let budget = self.budgets.for_token(token.expose(), || RateBudget::per_second(rate));
+        let client = VomoClient::new(ClientConfig {
+            base_url: self.config.vomo.base_url.clone(),
+            customer: customer.id.clone(),
+            token,
+            budget: Arc::clone(&budget),
+            retry: self.retry.clone(),
+            timeout: Duration::from_secs(60),
+        })
+        .with_context(|| format!("customer `{}`", customer.id))?;
+        Ok((client, budget))
+    }
+
+    /// The external system's client.
+    pub fn external(&self) -> anyhow::Result<ExternalClient> {
+        let external = self.config.external.as_ref().ok_or_else(|| {
+            anyhow!(
+                "the configuration has no `[external]` section: runs push to the external system"
+            )
+        })?;
+        let token = match &external.token_env {
+            Some(var) => Some(Token::new(std::env::var(var).map_err(|_| {
+                anyhow!("environment variable `{var}` (external.token_env) is not set")
+            })?)),
+            None => None,
+        };
+        Ok(ExternalClient::new(&external.base_url, token.as_ref())?)
+    }
+
+    /// A warm instance of `plugin` for `customer`, with its settings for the resource, on a
+    /// worker thread.
+    pub fn worker(&self, rules: &Rules, customer: &CustomerConfig) -> anyhow::Result<PluginWorker> {
+        let resource = rules.plugin.description().resource.clone();
+        let settings: BTreeMap<String, String> =
+            customer.settings.get(&resource).cloned().unwrap_or_default();
+        let instance = rules.plugin.instance(&customer.id, Arc::new(settings));
+        PluginWorker::spawn(instance).context("failed to start a plugin worker")
+    }
+}
