@@ -1,4 +1,4 @@
-//! The `reconciler plugins` commands, run as a user would run them.
+//! The `reconciler` commands, run as a user would run them.
 
 use std::process::Command;
 
@@ -48,4 +48,40 @@ fn plugins_list_reports_each_file_and_fails_when_one_is_refused() {
     assert!(out.contains("users.wasm\tusers\t0.1.0\t10 fields"), "{out}");
     assert!(out.contains("broken.wasm\trefused:"), "{out}");
     assert!(!out.contains("README"), "{out}");
+}
+
+#[test]
+fn the_demo_catches_every_injected_failure_and_says_so_in_json() {
+    let (ok, out, err) = reconciler(&["demo", "--json"]);
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    assert_eq!(report["missed"], 0, "{out}");
+    let faults = report["faults"].as_array().expect("a faults array");
+    assert_eq!(faults.len(), 8, "{out}");
+    let caught_by = |fault: &str| {
+        let entry = faults.iter().find(|f| f["fault"] == fault).expect("the fault is reported");
+        assert_eq!(entry["resource"], "users");
+        assert!(entry["action"].is_string(), "{entry}");
+        entry["caught_by"].as_str().expect("caught").to_owned()
+    };
+    assert_eq!(caught_by("deletion"), "users_full");
+    assert_eq!(caught_by("field changed without moving updated_at"), "users_full");
+    assert_eq!(caught_by("push the external system silently dropped"), "users_audit");
+    assert_eq!(caught_by("worker crash mid-batch"), "users_incremental");
+}
+
+#[test]
+fn a_run_names_a_missing_configuration_and_a_bad_task() {
+    let (ok, _, err) = reconciler(&[
+        "run",
+        "--config",
+        "/nonexistent/r.toml",
+        "--customer",
+        "a",
+        "--task",
+        "users_full",
+    ]);
+    assert!(!ok && err.contains("`/nonexistent/r.toml`"), "{err}");
+    let (ok, _, err) = reconciler(&["run", "--customer", "a", "--task", "users_ful"]);
+    assert!(!ok && err.contains("`users_ful` is not a task"), "{err}");
 }
