@@ -2,7 +2,9 @@
 //! off and 1 % of users drifted silently. The host runs as its own process (`reconciler run
 //! --task users_full --json`), so its CPU time and peak memory are its own, not the simulator's.
 //!
-//! `cargo bench -p reconciler --bench full_scan`; `FULL_SCAN_SIZES=100000` for one size.
+//! `cargo bench -p reconciler --bench full_scan`; `FULL_SCAN_SIZES=100000` for one size;
+//! `FULL_SCAN_DRIFT_EVERY=N` drifts every Nth user instead of every 100th;
+//! `FULL_SCAN_WRAP="perf record -g -o perf.data --"` runs the host under a profiler.
 
 use std::time::{Duration, Instant};
 
@@ -68,7 +70,9 @@ async fn scan(users: u32) -> Row {
         }
     }
     store.close().await;
-    for id in (1..=users).step_by(100) {
+    let every =
+        std::env::var("FULL_SCAN_DRIFT_EVERY").map_or(100, |n| n.parse().expect("a number"));
+    for id in (1..=users).step_by(every) {
         let phone = json!({"phone": format!("+1 555 {id:07}")});
         control.update_silently(Resource::Users, id, phone).expect("drift");
     }
@@ -87,7 +91,11 @@ async fn scan(users: u32) -> Row {
     std::fs::write(&config, toml).expect("config");
 
     let started = Instant::now();
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_reconciler"))
+    let wrap = std::env::var("FULL_SCAN_WRAP").unwrap_or_default();
+    let mut words: Vec<&str> = wrap.split_whitespace().collect();
+    words.push(env!("CARGO_BIN_EXE_reconciler"));
+    let output = tokio::process::Command::new(words[0])
+        .args(&words[1..])
         .args(["run", "--customer", "bench", "--task", "users_full", "--json", "--config"])
         .arg(&config)
         .env("RECONCILER_CACHE_DIR", &cache)

@@ -64,7 +64,7 @@ impl ExternalClient {
         &self,
         resource: &str,
         id: u64,
-        record: &Json,
+        record: &(impl serde::Serialize + ?Sized),
     ) -> Result<PushOutcome, ExternalError> {
         self.upsert_once(resource, id, record, None).await
     }
@@ -75,7 +75,7 @@ impl ExternalClient {
         &self,
         resource: &str,
         id: u64,
-        record: &Json,
+        record: &(impl serde::Serialize + ?Sized),
         key: Option<&str>,
     ) -> Result<PushOutcome, ExternalError> {
         let request = with_key(self.http.put(self.url(resource, id)).json(record), key);

@@ -93,6 +93,8 @@ async fn review(command: &ReviewCommand, cache_dir: &Path) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
+/// One thread: a run is a sequence of awaits on VOMO, the store and the plugin, and handing
+/// every answer from an I/O thread to a worker thread cost more CPU than the work itself.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }

@@ -11,7 +11,7 @@ mod window;
 
 pub use client::{ClientConfig, Detail, ListQuery, Lister, VomoClient};
 pub use error::VomoError;
-pub use page::{Page, RecordSchema, VomoRecord, parse_record};
+pub use page::{Page, RecordSchema, VomoRecord, parse_raw, parse_record};
 pub use quirks::{coerce, parse_id, parse_timestamp};
 pub use retry::RetryPolicy;
 pub use token::Token;

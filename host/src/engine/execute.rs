@@ -9,7 +9,7 @@ use crate::external::PushOutcome;
 use crate::runtime::PluginWorker;
 use crate::store::{ActionState, Alert, JournalEntry, StoreError, now_micros};
 use crate::throttle::Priority;
-use crate::vomo::{Detail, VomoClient, parse_record};
+use crate::vomo::{Detail, VomoClient, parse_raw};
 
 use super::full::{detail_outcome, verdict_detected};
 use super::journal::Payload;
@@ -133,7 +133,7 @@ impl Executor<'_> {
         let target = &self.target;
         let raw =
             payload.record.as_ref().ok_or_else(|| Failure::Action("no record to push".into()))?;
-        let record = parse_record(raw, target.schema).map_err(Failure::Action)?;
+        let record = parse_raw(raw, target.schema).map_err(Failure::Action)?;
         let outcome = target.external.upsert_once(target.resource, record.id, raw, key).await;
         applied(outcome)?;
         let now = now_micros();

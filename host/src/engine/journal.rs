@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
+use serde_json::value::RawValue;
 
 use crate::bindings::Action;
 use crate::store::{ActionState, JournalEntry, RunId};
@@ -17,7 +17,7 @@ use super::snapshot::fingerprint;
 pub struct Payload {
     /// VOMO's record as read, for reprocessing and pushes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<Json>,
+    pub record: Option<Box<RawValue>>,
     /// For a deletion: whether a detail fetch already confirmed it.
     #[serde(default)]
     pub confirmed: bool,

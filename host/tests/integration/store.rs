@@ -33,6 +33,7 @@ both_backends!(
     partner_state_upserts_are_idempotent,
     partner_state_reads_only_the_ids_asked_for,
     deleted_records_leave_the_live_ids,
+    partner_state_is_walked_in_id_order_deleted_rows_included,
     checkpoints_never_move_backwards_unless_set,
     runs_record_their_counts_and_outcome,
     findings_keep_both_values,
@@ -88,6 +89,22 @@ async fn deleted_records_leave_the_live_ids(store: &Store) {
     assert!(store.mark_partner_deleted("acme", "users", 5, 2_000).await.unwrap());
     assert!(!store.mark_partner_deleted("acme", "users", 5, 3_000).await.unwrap(), "only once");
     assert_eq!(store.live_partner_ids("acme", "users").await.unwrap(), [6]);
+}
+
+async fn partner_state_is_walked_in_id_order_deleted_rows_included(store: &Store) {
+    let rows: Vec<_> = [9, 3, 7, 1, 5].into_iter().map(|id| row(id, 10, "x")).collect();
+    store.upsert_partner_states(&rows).await.unwrap();
+    store.mark_partner_deleted("acme", "users", 7, 2_000).await.unwrap();
+    let mut other = row(4, 10, "x");
+    other.customer = "globex".into();
+    store.upsert_partner_states(&[other]).await.unwrap();
+
+    let ids = |rows: Vec<PartnerRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let first = store.partner_states_after("acme", "users", None, 2).await.unwrap();
+    assert_eq!(ids(first), [1, 3]);
+    let rest = store.partner_states_after("acme", "users", Some(3), 10).await.unwrap();
+    assert_eq!(ids(rest), [5, 7, 9], "deleted rows are walked too");
+    assert!(store.partner_states_after("acme", "users", Some(9), 10).await.unwrap().is_empty());
 }
 
 async fn checkpoints_never_move_backwards_unless_set(store: &Store) {

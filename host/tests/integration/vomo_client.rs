@@ -217,7 +217,8 @@ async fn participant_quirks_parse_in_a_project_date_detail() {
     let schema = RecordSchema::new([("participants".to_owned(), FieldKind::IntegerList)]);
     let detail = client.detail("projects/date", 1, Priority::Polling, &schema).await;
     let Ok(Detail::Found(record)) = detail else { panic!("{detail:?}") };
-    let participants = record.raw["participants"].as_array().expect("participants");
+    let raw = record.raw_json();
+    let participants = raw["participants"].as_array().expect("participants");
     let first = &participants[0];
     assert!(first["hours"].is_string(), "hours arrive as a string: {first}");
     let verified = reconciler::vomo::coerce(FieldKind::Flag, &first["verified"]);
