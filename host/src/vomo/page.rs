@@ -1,7 +1,6 @@
 //! One page of a VOMO listing: the envelope, and each record read against the plugin's schema.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -91,9 +90,45 @@ struct Envelope<'a> {
     links: Option<Json>,
 }
 
-/// A record's top-level fields, each still text.
+/// A record's top-level fields, each still text, in the order sent. A record has a few dozen
+/// fields and a task reads about ten, so a list searched in order beats hashing every key.
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Fields<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Fields<'de>, M::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(32));
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    fields.push((key.0, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// The last value sent under `name`, as a JSON tree would keep it.
+    fn get(&self, name: &str) -> Option<&'a RawValue> {
+        self.0.iter().rev().find(|(key, _)| key == name).map(|(_, raw)| *raw)
+    }
+}
+
+/// A key, borrowed from the page unless it holds escapes.
 #[derive(Deserialize)]
-struct Fields<'a>(#[serde(borrow)] HashMap<Cow<'a, str>, &'a RawValue>);
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// Parses a listing page, or says what in it is malformed. Nothing of a malformed page is kept.
 pub fn parse_page(body: &[u8], schema: &RecordSchema) -> Result<Page, String> {
@@ -148,7 +183,7 @@ pub fn parse_record(record: &Json, schema: &RecordSchema) -> Result<VomoRecord, 
 /// Parses one record object from its text.
 pub fn parse_raw(record: &RawValue, schema: &RecordSchema) -> Result<VomoRecord, String> {
     let text = record.get();
-    let Fields(object) = serde_json::from_str(text).map_err(|_| {
+    let object: Fields<'_> = serde_json::from_str(text).map_err(|_| {
         format!("`{}` is not an object", text.chars().take(200).collect::<String>())
     })?;
     let field = |name: &str| -> Result<Json, String> {
@@ -157,7 +192,7 @@ pub fn parse_raw(record: &RawValue, schema: &RecordSchema) -> Result<VomoRecord,
             Some(raw) => serde_json::from_str(raw.get()).map_err(|e| e.to_string()),
         }
     };
-    if !object.contains_key("id") {
+    if object.get("id").is_none() {
         return Err("it has no `id`".to_owned());
     }
     let id = parse_id(&field("id")?)?;
