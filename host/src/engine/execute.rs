@@ -109,14 +109,10 @@ impl Executor<'_> {
             "reprocess" | "push_external" => self.push(entry, &payload, key).await,
             "mark_deleted" => self.delete(entry, &payload, key).await,
             "alert" => {
-                let alert = Alert {
-                    customer: entry.customer.clone(),
-                    run_id: Some(entry.run_id),
-                    severity: payload.severity.unwrap_or_else(|| "low".to_owned()),
-                    kind: "plugin".to_owned(),
-                    message: payload.message.unwrap_or_default(),
-                    created_at: now_micros(),
-                };
+                let severity = payload.severity.unwrap_or_else(|| "low".to_owned());
+                let message = payload.message.unwrap_or_default();
+                let alert =
+                    Alert::now(&entry.customer, Some(entry.run_id), &severity, "plugin", message);
                 Ok(self.target.store.add_alert(&alert).await?)
             }
             other => Err(Failure::Action(format!("unknown action `{other}`"))),
@@ -190,14 +186,8 @@ impl Executor<'_> {
             entry.record_id,
             detected.findings.first().map_or("could not be classified", |f| f.detail.as_str())
         );
-        let alert = Alert {
-            customer: entry.customer.clone(),
-            run_id: Some(entry.run_id),
-            severity: super::findings::severity(Severity::Low).to_owned(),
-            kind: "scope_change".to_owned(),
-            message,
-            created_at: now_micros(),
-        };
+        let low = super::findings::severity(Severity::Low);
+        let alert = Alert::now(&entry.customer, Some(entry.run_id), low, "scope_change", message);
         target.store.add_alert(&alert).await?;
         Ok(false)
     }

@@ -258,14 +258,7 @@ async fn hold(
     };
     ctx.target.store.queue_review(&review).await?;
     let message = format!("{task}: {reason}; {actions} actions held for review");
-    let alert = Alert {
-        customer: ctx.target.customer.to_owned(),
-        run_id: Some(run_id),
-        severity: "high".to_owned(),
-        kind: "breaker_open".to_owned(),
-        message,
-        created_at: now,
-    };
+    let alert = Alert::now(ctx.target.customer, Some(run_id), "high", "breaker_open", message);
     ctx.target.store.add_alert(&alert).await
 }
 
@@ -284,14 +277,7 @@ async fn audit_alert(
         audit.issue_rate() * 100.0,
         audit.issues
     );
-    let alert = Alert {
-        customer: ctx.target.customer.to_owned(),
-        run_id: Some(run_id),
-        severity: "high".to_owned(),
-        kind: "audit_issues".to_owned(),
-        message,
-        created_at: now_micros(),
-    };
+    let alert = Alert::now(ctx.target.customer, Some(run_id), "high", "audit_issues", message);
     ctx.target.store.add_alert(&alert).await
 }
 

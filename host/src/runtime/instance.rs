@@ -106,6 +106,7 @@ impl PluginInstance {
             return Err(self.quarantined());
         }
         let ticks = self.plugin.inner.engine.limits.deadline_ticks();
+        let _busy = self.plugin.inner.engine.ticker.busy();
         let live = self.live()?;
         live.store.data_mut().begin_call();
         live.store.set_epoch_deadline(ticks);

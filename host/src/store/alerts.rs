@@ -15,6 +15,26 @@ pub struct Alert {
     pub created_at: Micros,
 }
 
+impl Alert {
+    /// An alert raised now.
+    pub fn now(
+        customer: &str,
+        run_id: Option<RunId>,
+        severity: &str,
+        kind: &str,
+        message: String,
+    ) -> Self {
+        Alert {
+            customer: customer.to_owned(),
+            run_id,
+            severity: severity.to_owned(),
+            kind: kind.to_owned(),
+            message,
+            created_at: super::now_micros(),
+        }
+    }
+}
+
 impl Store {
     /// Records an alert.
     pub async fn add_alert(&self, alert: &Alert) -> StoreResult<()> {
