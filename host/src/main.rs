@@ -82,7 +82,10 @@ async fn review(command: &ReviewCommand, cache_dir: &Path) -> anyhow::Result<Exi
         ReviewCommand::List { .. } => print!("{}", commands::review::list(&wiring).await?),
         ReviewCommand::Approve { run, .. } => {
             let done = commands::review::approve(&wiring, *run).await?;
-            println!("run {run} approved: {} actions taken, {} failed", done.taken, done.failed);
+            println!(
+                "run {run} approved: {} actions taken, {} failed, {} skipped",
+                done.taken, done.failed, done.skipped
+            );
         }
         ReviewCommand::Reject { run, .. } => {
             let dropped = commands::review::reject(&wiring, *run).await?;

@@ -25,12 +25,9 @@ pub async fn list(wiring: &Wiring) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// Approves a held run: its actions, and only its, are released and carried out now.
+/// Approves a held run: its actions, and only its, are released and carried out now. Everything
+/// the actions need is set up first, so a bad configuration leaves the review pending.
 pub async fn approve(wiring: &Wiring, run: RunId) -> anyhow::Result<Executed> {
-    let released = wiring.store.decide_review(run, ReviewState::Approved, now_micros()).await?;
-    if released.is_none() {
-        bail!("run {run} has no pending review");
-    }
     let record = wiring.store.run(run).await?.ok_or_else(|| anyhow!("run {run} does not exist"))?;
     let task: Task = record.task.parse().map_err(anyhow::Error::msg)?;
     let customer = wiring.customer(&record.customer)?.clone();
@@ -46,6 +43,11 @@ pub async fn approve(wiring: &Wiring, run: RunId) -> anyhow::Result<Executed> {
         external: &external,
     };
     let executor = Executor { target, vomo: &vomo, plugin: &worker };
+
+    let released = wiring.store.decide_review(run, ReviewState::Approved, now_micros()).await?;
+    if released.is_none() {
+        bail!("run {run} has no pending review");
+    }
     let actions = wiring.store.run_actions(run).await?;
     let released: Vec<_> =
         actions.into_iter().filter(|a| a.state == ActionState::Pending).collect();

@@ -71,16 +71,19 @@ pub fn render(summary: &RunSummary) -> String {
         "  gaps {}, deletions {}, drift {}, plugin failures {}",
         summary.gaps, summary.deletions, summary.drift, summary.plugin_failures
     );
-    if summary.recovered.taken + summary.recovered.failed > 0 {
-        let r = summary.recovered;
-        let _ =
-            writeln!(out, "  recovered from an earlier run: {} done, {} failed", r.taken, r.failed);
+    let r = summary.recovered;
+    if r.taken + r.failed + r.skipped > 0 {
+        let _ = writeln!(
+            out,
+            "  recovered from an earlier run: {} done, {} failed, {} skipped",
+            r.taken, r.failed, r.skipped
+        );
     }
     if let Some(audit) = &summary.audit {
         let _ = writeln!(
             out,
-            "  audit: {} of {} sampled with issues {:?}",
-            audit.with_issues, audit.sampled, audit.issues
+            "  audit: {} of {} sampled with issues {:?}, {} unreadable in VOMO",
+            audit.with_issues, audit.sampled, audit.issues, audit.unreadable
         );
     }
     match &summary.breaker {
@@ -98,7 +101,11 @@ pub fn render(summary: &RunSummary) -> String {
         }
         None => {
             let e = summary.executed;
-            let _ = writeln!(out, "  actions: {} taken, {} failed", e.taken, e.failed);
+            let _ = writeln!(
+                out,
+                "  actions: {} taken, {} failed, {} skipped",
+                e.taken, e.failed, e.skipped
+            );
         }
     }
     if summary.dry_run || summary.breaker.is_some() {

@@ -26,12 +26,16 @@ pub struct AuditSummary {
     /// Issues by type: `unknown_to_partner`, `missing_from_external`, `field_mismatch`,
     /// `partner_behind` and `missing_from_vomo`.
     pub issues: BTreeMap<String, u64>,
+    /// Sampled records VOMO refused to show (403): they exist, so they are not missing, but
+    /// their fields cannot be compared. The full scan classifies them.
+    pub unreadable: u64,
 }
 
 impl AuditSummary {
-    /// The share of sampled records with issues.
+    /// The share of compared records (sampled and readable) with issues.
     pub fn issue_rate(&self) -> f64 {
-        if self.sampled == 0 { 0.0 } else { self.with_issues as f64 / self.sampled as f64 }
+        let compared = self.sampled.saturating_sub(self.unreadable);
+        if compared == 0 { 0.0 } else { self.with_issues as f64 / compared as f64 }
     }
 }
 
@@ -65,7 +69,7 @@ pub async fn audit(ctx: &RunContext<'_>) -> Result<Audit, RunError> {
     audit.summary.sampled = picked.len() as u64;
     ctx.progress.stage("checking the sample on all three sides");
     for chunk in picked.chunks(BATCH) {
-        let cases = three_sides(ctx, chunk).await?;
+        let cases = three_sides(ctx, chunk, &mut audit.summary).await?;
         ctx.progress.page(cases.len());
         for detected in judge(ctx, cases).await? {
             count_issues(&mut audit.summary, &detected);
@@ -76,7 +80,11 @@ pub async fn audit(ctx: &RunContext<'_>) -> Result<Audit, RunError> {
 }
 
 /// Reads each record from VOMO, partner state and the external system.
-async fn three_sides(ctx: &RunContext<'_>, ids: &[u64]) -> Result<Vec<Case>, RunError> {
+async fn three_sides(
+    ctx: &RunContext<'_>,
+    ids: &[u64],
+    summary: &mut AuditSummary,
+) -> Result<Vec<Case>, RunError> {
     let target = &ctx.target;
     let rows = target.store.partner_states(target.customer, target.resource, ids).await?;
     let mut rows: HashMap<u64, _> = rows.into_iter().map(|row| (row.id, row)).collect();
@@ -87,7 +95,11 @@ async fn three_sides(ctx: &RunContext<'_>, ids: &[u64]) -> Result<Vec<Case>, Run
         ctx.progress.detail();
         let record = match detail {
             Detail::Found(record) => Some(record),
-            Detail::Gone | Detail::Forbidden => None,
+            Detail::Gone => None,
+            Detail::Forbidden => {
+                summary.unreadable += 1;
+                continue;
+            }
         };
         let external = match target.external.get(target.resource, id).await {
             Ok(Some(json)) => match parse_record(&json, target.schema) {

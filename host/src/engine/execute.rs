@@ -20,6 +20,8 @@ use super::process::{Target, partner_row};
 pub struct Executed {
     pub taken: u64,
     pub failed: u64,
+    /// Not carried out on purpose: superseded by a newer version, or not a deletion after all.
+    pub skipped: u64,
 }
 
 /// What the executor reaches: the customer's target, VOMO for late confirmations, the plugin.
@@ -30,9 +32,12 @@ pub struct Executor<'a> {
     pub plugin: &'a PluginWorker,
 }
 
-/// Why one action could not be carried out.
+/// Why one action was not carried out.
 enum Failure {
+    /// Tried and failed: the dead-letter queue gets it.
     Action(String),
+    /// Deliberately left alone; the reason is kept on the entry.
+    Skip(String),
     Store(StoreError),
 }
 
@@ -52,50 +57,38 @@ impl Executor<'_> {
         self.execute(&mine).await
     }
 
-    /// Carries out `entries`, each at most once: an entry no longer pending is skipped.
+    /// Carries out `entries`, each at most once: an entry no longer pending is skipped, and an
+    /// action counts only when this call moved it out of pending.
     pub async fn execute(&self, entries: &[JournalEntry]) -> Result<Executed, StoreError> {
         let mut executed = Executed::default();
         for entry in entries.iter().filter(|e| e.state == ActionState::Pending) {
+            let (to, reason) = match self.carry_out(entry).await {
+                Ok(()) => (ActionState::Done, None),
+                Err(Failure::Skip(reason)) => (ActionState::Skipped, Some(reason)),
+                Err(Failure::Action(reason)) => (ActionState::Failed, Some(reason)),
+                Err(Failure::Store(error)) => return Err(error),
+            };
+            let now = now_micros();
             let store = self.target.store;
-            match self.carry_out(entry).await {
-                Ok(()) => {
-                    store
-                        .set_action_state(
-                            &entry.key,
-                            ActionState::Pending,
-                            ActionState::Done,
-                            None,
-                            now_micros(),
-                        )
-                        .await?;
-                    executed.taken += 1;
-                }
-                Err(Failure::Action(reason)) => {
-                    tracing::warn!(customer = entry.customer, key = entry.key, id = entry.record_id,
-                        action = entry.action, %reason, "action failed");
-                    let now = now_micros();
-                    store
-                        .set_action_state(
-                            &entry.key,
-                            ActionState::Pending,
-                            ActionState::Failed,
-                            Some(&reason),
-                            now,
-                        )
-                        .await?;
+            let moved = store
+                .set_action_state(&entry.key, ActionState::Pending, to, reason.as_deref(), now)
+                .await?;
+            if !moved {
+                continue;
+            }
+            match to {
+                ActionState::Done => executed.taken += 1,
+                ActionState::Skipped => executed.skipped += 1,
+                _ => {
+                    let reason = reason.unwrap_or_default();
+                    tracing::warn!(customer = entry.customer, key = entry.key,
+                        id = entry.record_id, action = entry.action, %reason, "action failed");
                     let why = format!("{} failed: {reason}", entry.action);
                     store
-                        .add_dead_letter(
-                            &entry.customer,
-                            &entry.resource,
-                            entry.record_id,
-                            &why,
-                            now,
-                        )
+                        .add_dead_letter(&entry.customer, &entry.resource, entry.record_id, &why, now)
                         .await?;
                     executed.failed += 1;
                 }
-                Err(Failure::Store(error)) => return Err(error),
             }
         }
         Ok(executed)
@@ -130,10 +123,11 @@ impl Executor<'_> {
         let raw =
             payload.record.as_ref().ok_or_else(|| Failure::Action("no record to push".into()))?;
         let record = parse_raw(raw, target.schema).map_err(Failure::Action)?;
+        let updated_at = record.updated_at.map_or(0, |at| at.timestamp_micros());
+        self.check_not_superseded(record.id, updated_at).await?;
         let outcome = target.external.upsert_once(target.resource, record.id, raw, key).await;
         applied(outcome)?;
         let now = now_micros();
-        let updated_at = record.updated_at.map_or(0, |at| at.timestamp_micros());
         target
             .store
             .upsert_partner_states(&[partner_row(target, &record, updated_at, now)])
@@ -143,6 +137,21 @@ impl Executor<'_> {
             .resolve_dead_letters(&entry.customer, &entry.resource, &[record.id], now)
             .await?;
         Ok(())
+    }
+
+    /// Refuses to push a version older than the one partner state already holds: an action
+    /// carried out late (after a crash, or a review) must not undo newer work.
+    async fn check_not_superseded(&self, id: u64, updated_at: i64) -> Result<(), Failure> {
+        let target = &self.target;
+        let rows = target.store.partner_states(target.customer, target.resource, &[id]).await?;
+        match rows.first() {
+            Some(row) if row.updated_at > updated_at => Err(Failure::Skip(format!(
+                "superseded: partner state already holds a version updated at {} µs, newer \
+                 than this one at {updated_at} µs",
+                row.updated_at
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Deletes the record downstream and marks it deleted in partner state. A deletion the run
@@ -157,7 +166,7 @@ impl Executor<'_> {
         let target = &self.target;
         let id = entry.record_id;
         if !payload.confirmed && !self.confirm(entry).await? {
-            return Ok(());
+            return Err(Failure::Skip("not deleted: the record still exists in VOMO".into()));
         }
         applied(target.external.delete_once(target.resource, id, key).await)?;
         target

@@ -30,10 +30,9 @@ pub struct Full {
     /// Records partner state held as live when the scan passed them.
     pub partner_live: u64,
     pub deletion_candidates: u64,
-    /// Deletions a detail fetch confirmed.
+    /// Deletions a detail fetch confirmed; none when the candidates were too many to confirm
+    /// and the breaker holds them unconfirmed.
     pub deletions: u64,
-    /// Whether the candidates were too many to confirm: the breaker holds them unconfirmed.
-    pub deferred: bool,
     pub detected: Vec<Detected>,
 }
 
@@ -160,7 +159,6 @@ async fn confirm_deletions(
         ..Tally::default()
     };
     if breaker::evaluate(Pass::Full, &tally, ctx.thresholds).is_some() {
-        scan.deferred = true;
         for row in candidates {
             let finding = candidate_finding("not confirmed: held with the run for review");
             scan.detected.push(Detected::by_host(row.id, finding, vec![Action::MarkDeleted]));
@@ -173,11 +171,23 @@ async fn confirm_deletions(
     }
     let target = &ctx.target;
     for row in candidates {
-        let detail = ctx
-            .vomo
-            .detail(target.resource, row.id, Priority::Reconciliation, target.schema)
-            .await?;
+        let fetched =
+            ctx.vomo.detail(target.resource, row.id, Priority::Reconciliation, target.schema).await;
         ctx.progress.detail();
+        let detail = match fetched {
+            Ok(detail) => detail,
+            Err(error) => {
+                // One candidate that cannot be confirmed is left for the next scan; the rest
+                // of the run's work stands.
+                tracing::warn!(customer = target.customer, id = row.id, %error,
+                    "a deletion candidate could not be confirmed");
+                let finding = candidate_finding("not confirmed: the detail fetch failed");
+                let mut detected = Detected::by_host(row.id, finding, Vec::new());
+                detected.failure = Some(format!("detail fetch of record {}: {error}", row.id));
+                scan.detected.push(detected);
+                continue;
+            }
+        };
         let outcome = detail_outcome(detail);
         let verdict = ctx.plugin.classify_missing(row.id, outcome).await;
         scan.detected.push(verdict_detected(row.id, verdict));

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 
 use crate::bindings::ExternalSide;
 use crate::throttle::Priority;
@@ -28,17 +29,19 @@ pub fn window(ctx: &RunContext<'_>) -> (DateTime<Utc>, DateTime<Utc>) {
         return (ctx.now - Duration::hours(i64::from(hours)), ctx.now);
     }
     let today = ctx.now.with_timezone(&ctx.time_zone).date_naive();
-    let midnight = |date: chrono::NaiveDate| {
-        let local = date.and_time(NaiveTime::MIN);
-        // A midnight that a daylight-saving jump skips or repeats resolves to its earliest.
-        ctx.time_zone
-            .from_local_datetime(&local)
-            .earliest()
-            .unwrap_or_else(|| ctx.time_zone.from_utc_datetime(&local))
-            .with_timezone(&Utc)
-    };
     let yesterday = today.pred_opt().unwrap_or(today);
-    (midnight(yesterday), midnight(today))
+    (day_start(ctx.time_zone, yesterday), day_start(ctx.time_zone, today))
+}
+
+/// The first instant of `date` in `zone`. A midnight a daylight-saving change repeats counts
+/// once, at its earliest; a midnight it skips moves to the first minute that exists.
+fn day_start(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
+    let midnight = date.and_time(NaiveTime::MIN);
+    (0..24 * 60)
+        .find_map(|minute| {
+            zone.from_local_datetime(&(midnight + Duration::minutes(minute))).earliest()
+        })
+        .map_or_else(|| Utc.from_utc_datetime(&midnight), |start| start.with_timezone(&Utc))
 }
 
 /// Lists the window and judges every record partner state does not hold exactly.
@@ -73,4 +76,33 @@ pub async fn incremental(ctx: &RunContext<'_>) -> Result<Incremental, RunError> 
         }
     }
     Ok(pass)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        text.parse().expect("a UTC instant")
+    }
+
+    #[test]
+    fn a_day_starts_at_local_midnight() {
+        let date = NaiveDate::from_ymd_opt(2026, 7, 1).expect("a date");
+        assert_eq!(day_start(chrono_tz::Europe::Berlin, date), utc("2026-06-30T22:00:00Z"));
+    }
+
+    #[test]
+    fn a_skipped_midnight_starts_the_day_when_the_clocks_resume() {
+        // Chile moved its clocks from 00:00 to 01:00 on 2023-09-03: the day began at 01:00 -03.
+        let date = NaiveDate::from_ymd_opt(2023, 9, 3).expect("a date");
+        assert_eq!(day_start(chrono_tz::America::Santiago, date), utc("2023-09-03T04:00:00Z"));
+    }
+
+    #[test]
+    fn a_repeated_midnight_starts_the_day_at_its_first_occurrence() {
+        // Cuba moved its clocks from 01:00 back to 00:00 on 2023-11-05: midnight came twice.
+        let date = NaiveDate::from_ymd_opt(2023, 11, 5).expect("a date");
+        assert_eq!(day_start(chrono_tz::America::Havana, date), utc("2023-11-05T04:00:00Z"));
+    }
 }

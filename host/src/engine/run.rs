@@ -175,7 +175,13 @@ async fn detect_and_act(
     if ctx.dry_run {
         return Ok(());
     }
-    store.journal_actions(&entries, now_micros()).await?;
+    let now = now_micros();
+    let journaled = match &summary.breaker {
+        Some(trip) => store.journal_held(&entries, &review(ctx, task, run_id, trip, now), now),
+        None => store.journal_actions(&entries, now),
+    };
+    let added = journaled.await?;
+    drop(entries);
     if std::env::var(FAILPOINT_ENV).as_deref() == Ok("after-journal") {
         tracing::error!(run_id, "failpoint `after-journal`: aborting on purpose");
         std::process::abort();
@@ -184,8 +190,10 @@ async fn detect_and_act(
         audit_alert(ctx, run_id, audit).await?;
     }
     match &summary.breaker {
-        Some(trip) => hold(ctx, task, run_id, trip, entries.len()).await?,
-        None => summary.executed = executor.execute(&entries).await?,
+        Some(trip) => hold_alert(ctx, task, run_id, trip, added).await?,
+        // Only what this run journaled: an action whose key an earlier run already journaled
+        // is that run's to carry out, and was, before this run began.
+        None => summary.executed = executor.execute(&store.run_actions(run_id).await?).await?,
     }
     Ok(())
 }
@@ -211,7 +219,9 @@ async fn detect(ctx: &RunContext<'_>, pass: Pass) -> Result<Found, RunError> {
                 window: None,
                 pages: scan.pages,
                 checked: scan.checked,
-                deletions: if scan.deferred { scan.deletion_candidates } else { scan.deletions },
+                // Deferred candidates are not deletions until a person approves and a detail
+                // fetch confirms them; the review counts them.
+                deletions: scan.deletions,
                 partner_live: scan.partner_live,
                 candidates: scan.deletion_candidates,
                 detected: scan.detected,
@@ -235,29 +245,31 @@ async fn detect(ctx: &RunContext<'_>, pass: Pass) -> Result<Found, RunError> {
     Ok(found)
 }
 
-/// Queues the run for review and raises the alert; detection already went on to the end.
-async fn hold(
+/// The review a held run waits in.
+fn review(ctx: &RunContext<'_>, task: &Task, run_id: RunId, trip: &Trip, now: i64) -> Review {
+    Review {
+        run_id,
+        customer: ctx.target.customer.to_owned(),
+        task: task.to_string(),
+        reason: trip.reason(),
+        actions: 0,
+        state: ReviewState::Pending,
+        created_at: now,
+        decided_at: None,
+    }
+}
+
+/// Raises the alert of a held run; detection already went on to the end.
+async fn hold_alert(
     ctx: &RunContext<'_>,
     task: &Task,
     run_id: RunId,
     trip: &Trip,
-    actions: usize,
+    held: u64,
 ) -> Result<(), StoreError> {
-    let now = now_micros();
     let reason = trip.reason();
-    tracing::warn!(run_id, %reason, actions, "circuit breaker open: actions held for review");
-    let review = Review {
-        run_id,
-        customer: ctx.target.customer.to_owned(),
-        task: task.to_string(),
-        reason: reason.clone(),
-        actions: actions as i64,
-        state: ReviewState::Pending,
-        created_at: now,
-        decided_at: None,
-    };
-    ctx.target.store.queue_review(&review).await?;
-    let message = format!("{task}: {reason}; {actions} actions held for review");
+    tracing::warn!(run_id, %reason, held, "circuit breaker open: actions held for review");
+    let message = format!("{task}: {reason}; {held} actions held for review");
     let alert = Alert::now(ctx.target.customer, Some(run_id), "high", "breaker_open", message);
     ctx.target.store.add_alert(&alert).await
 }

@@ -3,7 +3,8 @@
 
 use sqlx::QueryBuilder;
 
-use super::{Micros, RunId, Store, StoreError, StoreResult, column, on_pool, query_error};
+use super::reviews::QUEUE_REVIEW;
+use super::{Micros, Review, RunId, Store, StoreError, StoreResult, column, on_pool, query_error};
 
 /// Where an action stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +17,9 @@ pub enum ActionState {
     Done,
     /// Tried and failed; a dead letter records it.
     Failed,
+    /// Not carried out, on purpose: a newer version was already processed, or the deletion
+    /// turned out not to be one. The entry's error says which.
+    Skipped,
     /// Dropped by a person rejecting the run's review.
     Rejected,
 }
@@ -27,12 +31,13 @@ impl ActionState {
             ActionState::Held => "held",
             ActionState::Done => "done",
             ActionState::Failed => "failed",
+            ActionState::Skipped => "skipped",
             ActionState::Rejected => "rejected",
         }
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Held, Self::Done, Self::Failed, Self::Rejected]
+        [Self::Pending, Self::Held, Self::Done, Self::Failed, Self::Skipped, Self::Rejected]
             .into_iter()
             .find(|s| s.as_str() == text)
     }
@@ -59,6 +64,27 @@ impl Store {
     /// Journals actions; an entry whose key is already journaled is left as it is. Returns how
     /// many entries were new.
     pub async fn journal_actions(&self, entries: &[JournalEntry], now: Micros) -> StoreResult<u64> {
+        self.journal(entries, None, now).await
+    }
+
+    /// Journals a run's held actions and queues the run for review in one transaction, so a
+    /// crash never leaves held actions that no review can release. The review counts the
+    /// entries that were new; returns that count.
+    pub async fn journal_held(
+        &self,
+        entries: &[JournalEntry],
+        review: &Review,
+        now: Micros,
+    ) -> StoreResult<u64> {
+        self.journal(entries, Some(review), now).await
+    }
+
+    async fn journal(
+        &self,
+        entries: &[JournalEntry],
+        review: Option<&Review>,
+        now: Micros,
+    ) -> StoreResult<u64> {
         let doing = "journaling actions";
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await.map_err(query_error(doing))?;
@@ -84,6 +110,20 @@ impl Store {
                 insert.push(" ON CONFLICT (key) DO NOTHING");
                 let done = insert.build().execute(&mut *tx).await.map_err(query_error(doing))?;
                 added += done.rows_affected();
+            }
+            if let Some(review) = review {
+                let counted = Review { actions: added as i64, ..review.clone() };
+                sqlx::query(QUEUE_REVIEW)
+                    .bind(counted.run_id)
+                    .bind(&counted.customer)
+                    .bind(&counted.task)
+                    .bind(&counted.reason)
+                    .bind(counted.actions)
+                    .bind(counted.state.as_str())
+                    .bind(counted.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error("queuing a review"))?;
             }
             tx.commit().await.map_err(query_error(doing))?;
             Ok(added)

@@ -40,14 +40,16 @@ pub struct Review {
     pub decided_at: Option<Micros>,
 }
 
+/// Queues a review; a run already queued is left as it is.
+pub(super) const QUEUE_REVIEW: &str = "INSERT INTO review_queue (run_id, customer, task, reason, \
+    actions, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id) DO NOTHING";
+
 impl Store {
     /// Queues a run for review; queuing the same run again changes nothing.
     pub async fn queue_review(&self, review: &Review) -> StoreResult<()> {
         let doing = "queuing a review";
-        let sql = "INSERT INTO review_queue (run_id, customer, task, reason, actions, state, \
-                   created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id) DO NOTHING";
         on_pool!(self, |pool| {
-            sqlx::query(sql)
+            sqlx::query(QUEUE_REVIEW)
                 .bind(review.run_id)
                 .bind(&review.customer)
                 .bind(&review.task)

@@ -133,11 +133,15 @@ struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 /// Parses a listing page, or says what in it is malformed. Nothing of a malformed page is kept.
 pub fn parse_page(body: &[u8], schema: &RecordSchema) -> Result<Page, String> {
     let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|_| diagnose(body))?;
-    let next = match envelope.links.as_ref().and_then(|links| links.get("next")) {
-        None | Some(Json::Null) => None,
+    // `links.next` is the documented stop condition: a page without it cannot say whether the
+    // listing ended, and taking it as the end would turn a short read into mass deletions.
+    let links = envelope.links.ok_or("the envelope has no `links`: where the listing ends is unknown")?;
+    let next = match links.get("next") {
+        None => return Err("`links` has no `next`, so where the listing ends is unknown".into()),
+        Some(Json::Null) => None,
         // The reference's examples spell a missing link as the string "null".
         Some(Json::String(s)) if s == "null" || s.is_empty() => None,
-        Some(Json::String(s)) => Some(s.clone()),
+        Some(Json::String(s)) => Some(s.to_owned()),
         Some(other) => return Err(format!("`links.next` is `{other}`, not a URL")),
     };
     let records = envelope
@@ -255,7 +259,7 @@ mod tests {
 
     #[test]
     fn a_malformed_record_names_its_position_id_and_field() {
-        let body = br#"{"data": [{"id": 1}, {"id": 2, "verified": "maybe"}], "links": {}}"#;
+        let body = br#"{"data": [{"id": 1}, {"id": 2, "verified": "maybe"}], "links": {"next": null}}"#;
         let error = parse_page(body, &schema()).expect_err("malformed");
         assert!(error.contains("record 2: id 2: field `verified`"), "{error}");
     }
@@ -264,7 +268,15 @@ mod tests {
     fn a_page_without_data_or_json_is_malformed() {
         assert!(parse_page(b"<html>", &schema()).expect_err("bad").contains("not JSON"));
         assert!(parse_page(br#"{"items": []}"#, &schema()).expect_err("bad").contains("`data`"));
-        let bad_time = br#"{"data": [{"id": 3, "updated_at": "soon"}]}"#;
+        let bad_time = br#"{"data": [{"id": 3, "updated_at": "soon"}], "links": {"next": null}}"#;
         assert!(parse_page(bad_time, &schema()).expect_err("bad").contains("`updated_at`"));
+    }
+
+    #[test]
+    fn a_page_that_cannot_say_where_the_listing_ends_is_malformed() {
+        let no_links = parse_page(br#"{"data": [{"id": 1}]}"#, &schema()).expect_err("bad");
+        assert!(no_links.contains("no `links`"), "{no_links}");
+        let no_next = parse_page(br#"{"data": [], "links": {"first": "x"}}"#, &schema());
+        assert!(no_next.expect_err("bad").contains("no `next`"));
     }
 }

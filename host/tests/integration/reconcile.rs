@@ -7,10 +7,11 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use reconciler::commands::demo::faults::{Injected, Scene, users_of};
 use reconciler::config::{Config, CustomerConfig, PassSettings, Thresholds, VomoConfig};
-use reconciler::engine::{Pass, Quiet, RunContext, RunSummary, Target, Task, poll, run_task};
+use reconciler::engine::{Executor, Pass, Quiet, RunContext, RunSummary, Target, Task};
+use reconciler::engine::{poll, run_task};
 use reconciler::external::ExternalClient;
 use reconciler::runtime::PluginWorker;
-use reconciler::store::{ActionState, ReviewState};
+use reconciler::store::{ActionState, JournalEntry, NewRun, ReviewState};
 use reconciler::vomo::{RetryPolicy, Token, VomoClient};
 use reconciler::wiring::{Rules, Wiring};
 use vomo_sim::{DataSize, ExternalConfig, ExternalHandle, ExternalSystem, SimConfig, SimHandle};
@@ -323,10 +324,14 @@ async fn the_breaker_holds_mass_deletions_and_approval_releases_exactly_that_bat
         timeout: Duration::from_secs(10),
     })
     .expect("client");
-    let deleted: Vec<u32> = users_of(&world.control, world.customers[1].org)[..30].to_vec();
+    let c1_users = users_of(&world.control, world.customers[1].org);
+    let deleted: Vec<u32> = c1_users[..30].to_vec();
     for id in &deleted {
         world.control.delete(vomo_sim::Resource::Users, *id).expect("delete");
     }
+    // One more of c1's users left the organisation: a candidate that is no deletion at all.
+    let moved = c1_users[30];
+    world.control.remove_user_from_org(moved).expect("move out of scope");
 
     let known = world.wiring.store.live_partner_ids("c0", "users").await.expect("ids").len();
     world.control.set_time(fault_day() + chrono::Duration::hours(28));
@@ -346,15 +351,23 @@ async fn the_breaker_holds_mass_deletions_and_approval_releases_exactly_that_bat
     for run in [&short_run, &mass_run] {
         assert!(run.breaker.is_some(), "the breaker opens: {run:?}");
         assert_eq!(run.executed.taken, 0, "nothing is carried out: {run:?}");
+        assert_eq!(run.deletions, 0, "held candidates are not counted as deletions: {run:?}");
     }
     assert_eq!(world.crm.records("users").len(), 120, "no deletion reached the CRM");
     let pending = world.wiring.store.reviews(ReviewState::Pending).await.expect("reviews");
     assert_eq!(pending.len(), 2);
+    let mass_review = pending.iter().find(|r| r.run_id == mass_run.run_id).expect("queued");
+    assert_eq!(mass_review.actions, 31, "the review counts what was held: {mass_review:?}");
 
     let done = reconciler::commands::review::approve(&world.wiring, mass_run.run_id)
         .await
         .expect("approve");
-    assert_eq!((done.taken, done.failed), (30, 0));
+    assert_eq!((done.taken, done.failed, done.skipped), (30, 0, 1), "the moved user is skipped");
+    assert!(world.crm.get("users", &moved.to_string()).is_some(), "a move is not a deletion");
+    let mass_actions = world.wiring.store.run_actions(mass_run.run_id).await.expect("actions");
+    let skipped: Vec<_> = mass_actions.iter().filter(|a| a.state == ActionState::Skipped).collect();
+    assert_eq!(skipped.len(), 1, "{mass_actions:?}");
+    assert_eq!(skipped[0].record_id, u64::from(moved));
     for id in &deleted {
         assert!(world.crm.get("users", &id.to_string()).is_none(), "user {id} deleted downstream");
     }
@@ -447,4 +460,40 @@ async fn a_crash_between_journaling_and_sending_neither_loses_nor_repeats_an_act
     let left =
         world.wiring.store.actions_in_state("c0", ActionState::Pending).await.expect("journal");
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_carried_out_late_never_pushes_an_older_version() {
+    let world = World::new(1, 15, Thresholds::default()).await;
+    let c0 = &world.customers[0];
+    let store = &world.wiring.store;
+    let id = users_of(&world.control, c0.org)[0];
+    let before = world.crm.get("users", &id.to_string()).expect("backfilled");
+
+    // An action an earlier run journaled and never sent, for a version older than the one
+    // polling has processed since.
+    let run = NewRun { customer: "c0".into(), task: "users_full".into(), dry_run: false, started_at: 1 };
+    let run = store.open_run(&run).await.expect("run");
+    let old = serde_json::json!({"id": id, "email": "old@example.org",
+        "updated_at": "2020-01-01T00:00:00+00:00"});
+    let entry = JournalEntry {
+        key: "act_late".into(),
+        run_id: run,
+        customer: "c0".into(),
+        resource: "users".into(),
+        record_id: u64::from(id),
+        action: "push_external".into(),
+        payload: serde_json::json!({ "record": old }).to_string(),
+        state: ActionState::Pending,
+        attempts: 0,
+    };
+    store.journal_actions(&[entry], 2).await.expect("journal");
+
+    let executor = Executor { target: world.target(c0), vomo: &c0.vomo, plugin: &c0.worker };
+    let done = executor.execute_pending().await.expect("execute");
+    assert_eq!((done.taken, done.failed, done.skipped), (0, 0, 1), "{done:?}");
+    let after = world.crm.get("users", &id.to_string()).expect("still there");
+    assert_eq!(after.version, before.version, "the older version was not pushed");
+    let actions = store.run_actions(run).await.expect("actions");
+    assert_eq!(actions[0].state, ActionState::Skipped);
 }
