@@ -16,6 +16,7 @@ mod journal;
 mod poll;
 mod process;
 mod run;
+mod sink;
 mod snapshot;
 mod task;
 

@@ -15,6 +15,7 @@ mod participants;
 mod partner;
 mod reviews;
 mod runs;
+mod settle;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,11 +26,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use alerts::Alert;
 pub use dead_letters::DeadLetter;
-pub use journal::{ActionState, JournalEntry};
+pub use journal::{ActionScope, ActionState, JournalEntry};
 pub use participants::Participant;
-pub use partner::PartnerRow;
+pub use partner::{PartnerRow, PartnerVersion};
 pub use reviews::{Review, ReviewState};
 pub use runs::{FindingRow, NewRun, RunCounts, RunId, RunOutcome, RunRecord};
+pub use settle::{Settled, Settlement};
 
 /// Microseconds since the Unix epoch, UTC.
 pub type Micros = i64;

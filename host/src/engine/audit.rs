@@ -13,6 +13,7 @@ use crate::vomo::{Detail, parse_record};
 
 use super::context::{RunContext, RunError};
 use super::detect::{Case, Detected, judge};
+use super::sink::Sink;
 
 /// Records checked per round trip to the plugin.
 const BATCH: usize = 15;
@@ -39,13 +40,6 @@ impl AuditSummary {
     }
 }
 
-/// What the audit read and found.
-#[derive(Debug, Default)]
-pub struct Audit {
-    pub summary: AuditSummary,
-    pub detected: Vec<Detected>,
-}
-
 /// How many of `population` records the audit samples.
 pub fn sample_size(ctx: &RunContext<'_>, population: usize) -> usize {
     let wanted = match ctx.passes.audit_sample_size {
@@ -55,8 +49,9 @@ pub fn sample_size(ctx: &RunContext<'_>, population: usize) -> usize {
     wanted.min(population)
 }
 
-/// Samples partner state's live records and checks each on all three sides.
-pub async fn audit(ctx: &RunContext<'_>) -> Result<Audit, RunError> {
+/// Samples partner state's live records and checks each on all three sides; what it finds goes
+/// to `sink`.
+pub async fn audit(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result<AuditSummary, RunError> {
     let target = &ctx.target;
     let ids = target.store.live_partner_ids(target.customer, target.resource).await?;
     let size = sample_size(ctx, ids.len());
@@ -65,18 +60,18 @@ pub async fn audit(ctx: &RunContext<'_>) -> Result<Audit, RunError> {
     picked.sort_unstable();
     drop(ids);
 
-    let mut audit = Audit::default();
-    audit.summary.sampled = picked.len() as u64;
+    let mut summary = AuditSummary { sampled: picked.len() as u64, ..AuditSummary::default() };
     ctx.progress.stage("checking the sample on all three sides");
     for chunk in picked.chunks(BATCH) {
-        let cases = three_sides(ctx, chunk, &mut audit.summary).await?;
+        let cases = three_sides(ctx, chunk, &mut summary).await?;
         ctx.progress.page(cases.len());
-        for detected in judge(ctx, cases).await? {
-            count_issues(&mut audit.summary, &detected);
-            audit.detected.push(detected);
+        let detected = judge(ctx, cases).await?;
+        for item in &detected {
+            count_issues(&mut summary, item);
         }
+        sink.keep(detected).await?;
     }
-    Ok(audit)
+    Ok(summary)
 }
 
 /// Reads each record from VOMO, partner state and the external system.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::bindings::{Action, Comparison, Datetime, Entity, ExternalSide, Finding, FindingKind};
 use crate::sides::partner_entry;
-use crate::store::{Micros, PartnerRow};
+use crate::store::{Micros, PartnerRow, PartnerVersion};
 use crate::vomo::VomoRecord;
 
 use super::context::{RunContext, RunError};
@@ -48,12 +48,16 @@ impl Detected {
 
 /// Whether partner state already holds `record` exactly: same `updated_at`, same fingerprint.
 /// Such a record has nothing to find against partner state, and skips the plugin call.
-pub fn is_unchanged(ctx: &RunContext<'_>, record: &VomoRecord, row: Option<&PartnerRow>) -> bool {
+pub fn is_unchanged(
+    ctx: &RunContext<'_>,
+    record: &VomoRecord,
+    held: Option<&PartnerVersion>,
+) -> bool {
     let updated_at = record.updated_at.map(|at| at.timestamp_micros());
-    row.is_some_and(|row| {
-        row.deleted_at.is_none()
-            && Some(row.updated_at) == updated_at
-            && row.fingerprint == fingerprint(ctx.target.schema, &record.values)
+    held.is_some_and(|held| {
+        !held.deleted
+            && Some(held.updated_at) == updated_at
+            && held.fingerprint == fingerprint(ctx.target.schema, &record.values)
     })
 }
 

@@ -1,13 +1,16 @@
-//! Carries out journaled actions: each is sent under its idempotency key, then marked done; a
-//! failure marks it failed and goes to the dead-letter queue. Whatever a crash left pending is
-//! carried out by the next run before it starts its own work.
+//! Carries out journaled actions: each is sent under its idempotency key, then a batch at a time
+//! is settled (done, failed with a dead letter, or skipped) in one transaction. Whatever a crash
+//! left pending is carried out by the next run before it starts its own work.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
 use crate::bindings::Severity;
 use crate::external::PushOutcome;
 use crate::runtime::PluginWorker;
-use crate::store::{ActionState, Alert, JournalEntry, StoreError, now_micros};
+use crate::store::{ActionScope, ActionState, Alert, JournalEntry, PartnerRow, RunId};
+use crate::store::{Settled, Settlement, StoreError, now_micros};
 use crate::throttle::Priority;
 use crate::vomo::{Detail, VomoClient, parse_raw};
 
@@ -22,6 +25,14 @@ pub struct Executed {
     pub failed: u64,
     /// Not carried out on purpose: superseded by a newer version, or not a deletion after all.
     pub skipped: u64,
+}
+
+impl Executed {
+    fn add(&mut self, other: Executed) {
+        self.taken += other.taken;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+    }
 }
 
 /// What the executor reaches: the customer's target, VOMO for late confirmations, the plugin.
@@ -47,46 +58,108 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// Actions carried out and settled at a time: one transaction, one commit, per batch.
+const BATCH: u32 = 500;
+
+/// What carrying out one action changed.
+enum Effect {
+    /// The external system took the record; partner state records it.
+    Pushed(PartnerRow),
+    /// The record was deleted downstream; partner state marks it.
+    Deleted(u64),
+    Alerted(Alert),
+}
+
 impl Executor<'_> {
-    /// Carries out every pending action of this customer's resource, oldest first.
+    /// Carries out every pending action of this customer's resource, whichever run journaled
+    /// it: what a crash or a late review left behind.
     pub async fn execute_pending(&self) -> Result<Executed, StoreError> {
         let target = &self.target;
-        let pending = target.store.actions_in_state(target.customer, ActionState::Pending).await?;
-        let mine: Vec<JournalEntry> =
-            pending.into_iter().filter(|entry| entry.resource == target.resource).collect();
-        self.execute(&mine).await
+        let scope = ActionScope::Resource { customer: target.customer, resource: target.resource };
+        self.execute_scope(scope).await
+    }
+
+    /// Carries out the pending actions `run` journaled, a batch at a time.
+    pub async fn execute_run(&self, run: RunId) -> Result<Executed, StoreError> {
+        self.execute_scope(ActionScope::Run(run)).await
+    }
+
+    async fn execute_scope(&self, scope: ActionScope<'_>) -> Result<Executed, StoreError> {
+        let mut executed = Executed::default();
+        let mut after: Option<String> = None;
+        loop {
+            let store = self.target.store;
+            let batch = store.pending_actions(scope, after.as_deref(), BATCH).await?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.key.clone());
+            executed.add(self.execute(&batch).await?);
+            if batch.len() < BATCH as usize {
+                break;
+            }
+        }
+        Ok(executed)
     }
 
     /// Carries out `entries`, each at most once: an entry no longer pending is skipped, and an
     /// action counts only when this call moved it out of pending.
     pub async fn execute(&self, entries: &[JournalEntry]) -> Result<Executed, StoreError> {
+        let pending: Vec<&JournalEntry> =
+            entries.iter().filter(|e| e.state == ActionState::Pending).collect();
         let mut executed = Executed::default();
-        for entry in entries.iter().filter(|e| e.state == ActionState::Pending) {
-            let (to, reason) = match self.carry_out(entry).await {
-                Ok(()) => (ActionState::Done, None),
+        for batch in pending.chunks(BATCH as usize) {
+            executed.add(self.execute_batch(batch).await?);
+        }
+        Ok(executed)
+    }
+
+    /// Carries out one batch, then settles it in one transaction. A crash before the commit
+    /// leaves the batch pending: it is sent again under the same idempotency keys.
+    async fn execute_batch(&self, batch: &[&JournalEntry]) -> Result<Executed, StoreError> {
+        let target = &self.target;
+        let mut held = self.held_versions(batch).await?;
+        let mut settlement = Settlement {
+            customer: target.customer.to_owned(),
+            resource: target.resource.to_owned(),
+            ..Settlement::default()
+        };
+        for entry in batch {
+            let (to, error) = match self.carry_out(entry, &held).await {
+                Ok(effect) => {
+                    match effect {
+                        Effect::Pushed(row) => {
+                            held.insert(row.id, row.updated_at);
+                            settlement.pushed.push(row);
+                        }
+                        Effect::Deleted(id) => settlement.deleted.push(id),
+                        Effect::Alerted(alert) => settlement.alerts.push(alert),
+                    }
+                    (ActionState::Done, None)
+                }
                 Err(Failure::Skip(reason)) => (ActionState::Skipped, Some(reason)),
                 Err(Failure::Action(reason)) => (ActionState::Failed, Some(reason)),
                 Err(Failure::Store(error)) => return Err(error),
             };
-            let now = now_micros();
-            let store = self.target.store;
-            let moved = store
-                .set_action_state(&entry.key, ActionState::Pending, to, reason.as_deref(), now)
-                .await?;
-            if !moved {
-                continue;
-            }
-            match to {
+            let dead_letter = (to == ActionState::Failed)
+                .then(|| format!("{} failed: {}", entry.action, error.as_deref().unwrap_or("")));
+            let (key, record_id) = (entry.key.clone(), entry.record_id);
+            settlement.actions.push(Settled { key, record_id, to, error, dead_letter });
+        }
+
+        let moved = target.store.settle(&settlement, now_micros()).await?;
+        let mut executed = Executed::default();
+        for (settled, moved) in settlement.actions.iter().zip(moved) {
+            match settled.to {
+                _ if !moved => {}
                 ActionState::Done => executed.taken += 1,
                 ActionState::Skipped => executed.skipped += 1,
                 _ => {
-                    let reason = reason.unwrap_or_default();
-                    tracing::warn!(customer = entry.customer, key = entry.key,
-                        id = entry.record_id, action = entry.action, %reason, "action failed");
-                    let why = format!("{} failed: {reason}", entry.action);
-                    store
-                        .add_dead_letter(&entry.customer, &entry.resource, entry.record_id, &why, now)
-                        .await?;
+                    tracing::warn!(
+                        customer = target.customer,
+                        key = settled.key,
+                        id = settled.record_id,
+                        reason = settled.error,
+                        "action failed"
+                    );
                     executed.failed += 1;
                 }
             }
@@ -94,67 +167,70 @@ impl Executor<'_> {
         Ok(executed)
     }
 
-    async fn carry_out(&self, entry: &JournalEntry) -> Result<(), Failure> {
+    /// The `updated_at` partner state holds for each record the batch pushes.
+    async fn held_versions(
+        &self,
+        batch: &[&JournalEntry],
+    ) -> Result<HashMap<u64, i64>, StoreError> {
+        let target = &self.target;
+        let pushes =
+            batch.iter().filter(|e| matches!(e.action.as_str(), "reprocess" | "push_external"));
+        let ids: Vec<u64> = pushes.map(|e| e.record_id).collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = target.store.partner_states(target.customer, target.resource, &ids).await?;
+        Ok(rows.into_iter().map(|row| (row.id, row.updated_at)).collect())
+    }
+
+    async fn carry_out(
+        &self,
+        entry: &JournalEntry,
+        held: &HashMap<u64, i64>,
+    ) -> Result<Effect, Failure> {
         let payload: Payload = serde_json::from_str(&entry.payload)
             .map_err(|e| Failure::Action(format!("unreadable payload: {e}")))?;
         let key = Some(entry.key.as_str());
         match entry.action.as_str() {
-            "reprocess" | "push_external" => self.push(entry, &payload, key).await,
+            "reprocess" | "push_external" => self.push(&payload, held, key).await,
             "mark_deleted" => self.delete(entry, &payload, key).await,
             "alert" => {
                 let severity = payload.severity.unwrap_or_else(|| "low".to_owned());
                 let message = payload.message.unwrap_or_default();
                 let alert =
                     Alert::now(&entry.customer, Some(entry.run_id), &severity, "plugin", message);
-                Ok(self.target.store.add_alert(&alert).await?)
+                Ok(Effect::Alerted(alert))
             }
             other => Err(Failure::Action(format!("unknown action `{other}`"))),
         }
     }
 
-    /// Pushes VOMO's record to the external system, then records it in partner state.
+    /// Pushes VOMO's record to the external system; partner state records it when the batch
+    /// settles. A version older than the one partner state holds is not pushed: an action
+    /// carried out late (after a crash, or a review) must not undo newer work.
     async fn push(
         &self,
-        entry: &JournalEntry,
         payload: &Payload,
+        held: &HashMap<u64, i64>,
         key: Option<&str>,
-    ) -> Result<(), Failure> {
+    ) -> Result<Effect, Failure> {
         let target = &self.target;
         let raw =
             payload.record.as_ref().ok_or_else(|| Failure::Action("no record to push".into()))?;
         let record = parse_raw(raw, target.schema).map_err(Failure::Action)?;
         let updated_at = record.updated_at.map_or(0, |at| at.timestamp_micros());
-        self.check_not_superseded(record.id, updated_at).await?;
+        if let Some(&newer) = held.get(&record.id).filter(|&&at| at > updated_at) {
+            return Err(Failure::Skip(format!(
+                "superseded: partner state already holds a version updated at {newer} µs, \
+                 newer than this one at {updated_at} µs"
+            )));
+        }
         let outcome = target.external.upsert_once(target.resource, record.id, raw, key).await;
         applied(outcome)?;
-        let now = now_micros();
-        target
-            .store
-            .upsert_partner_states(&[partner_row(target, &record, updated_at, now)])
-            .await?;
-        target
-            .store
-            .resolve_dead_letters(&entry.customer, &entry.resource, &[record.id], now)
-            .await?;
-        Ok(())
+        Ok(Effect::Pushed(partner_row(target, &record, updated_at, now_micros())))
     }
 
-    /// Refuses to push a version older than the one partner state already holds: an action
-    /// carried out late (after a crash, or a review) must not undo newer work.
-    async fn check_not_superseded(&self, id: u64, updated_at: i64) -> Result<(), Failure> {
-        let target = &self.target;
-        let rows = target.store.partner_states(target.customer, target.resource, &[id]).await?;
-        match rows.first() {
-            Some(row) if row.updated_at > updated_at => Err(Failure::Skip(format!(
-                "superseded: partner state already holds a version updated at {} µs, newer \
-                 than this one at {updated_at} µs",
-                row.updated_at
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    /// Deletes the record downstream and marks it deleted in partner state. A deletion the run
+    /// Deletes the record downstream; partner state marks it when the batch settles. A deletion the run
     /// could not confirm is confirmed now; a record that still exists is left alone, with an
     /// alert.
     async fn delete(
@@ -162,18 +238,14 @@ impl Executor<'_> {
         entry: &JournalEntry,
         payload: &Payload,
         key: Option<&str>,
-    ) -> Result<(), Failure> {
+    ) -> Result<Effect, Failure> {
         let target = &self.target;
         let id = entry.record_id;
         if !payload.confirmed && !self.confirm(entry).await? {
             return Err(Failure::Skip("not deleted: the record still exists in VOMO".into()));
         }
         applied(target.external.delete_once(target.resource, id, key).await)?;
-        target
-            .store
-            .mark_partner_deleted(target.customer, target.resource, id, now_micros())
-            .await?;
-        Ok(())
+        Ok(Effect::Deleted(id))
     }
 
     /// Whether a detail fetch and the plugin agree that the record is deleted.

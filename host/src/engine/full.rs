@@ -5,18 +5,19 @@
 //! are deletion candidates, each confirmed by a detail fetch. Memory stays flat however many
 //! records there are: partner state is walked in chunks, never loaded whole.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::bindings::{
     Action, Alert, DetailOutcome, ExternalSide, Finding, FindingKind, MissingVerdict, Severity,
 };
-use crate::store::PartnerRow;
+use crate::store::PartnerVersion;
 use crate::throttle::Priority;
 use crate::vomo::{Detail, ListQuery};
 
 use super::breaker::{self, Tally};
 use super::context::{RunContext, RunError};
 use super::detect::{Case, Detected, is_unchanged, judge};
+use super::sink::Sink;
 use super::task::Pass;
 
 /// Partner state rows read at a time.
@@ -33,24 +34,23 @@ pub struct Full {
     /// Deletions a detail fetch confirmed; none when the candidates were too many to confirm
     /// and the breaker holds them unconfirmed.
     pub deletions: u64,
-    pub detected: Vec<Detected>,
 }
 
-/// Partner state walked in id order, a chunk at a time.
+/// Partner state's versions walked in id order, a chunk at a time.
 struct PartnerWalk<'c> {
     ctx: &'c RunContext<'c>,
-    buffer: VecDeque<PartnerRow>,
+    buffer: VecDeque<PartnerVersion>,
     after: Option<u64>,
     exhausted: bool,
 }
 
 impl<'c> PartnerWalk<'c> {
-    async fn peek(&mut self) -> Result<Option<&PartnerRow>, RunError> {
+    async fn peek(&mut self) -> Result<Option<&PartnerVersion>, RunError> {
         if self.buffer.is_empty() && !self.exhausted {
             let target = &self.ctx.target;
             let rows = target
                 .store
-                .partner_states_after(target.customer, target.resource, self.after, CHUNK)
+                .partner_versions_after(target.customer, target.resource, self.after, CHUNK)
                 .await?;
             self.exhausted = rows.len() < CHUNK as usize;
             self.after = rows.last().map(|row| row.id).or(self.after);
@@ -59,13 +59,13 @@ impl<'c> PartnerWalk<'c> {
         Ok(self.buffer.front())
     }
 
-    fn take(&mut self) -> Option<PartnerRow> {
+    fn take(&mut self) -> Option<PartnerVersion> {
         self.buffer.pop_front()
     }
 }
 
-/// Scans every record of the customer's resource.
-pub async fn full(ctx: &RunContext<'_>) -> Result<Full, RunError> {
+/// Scans every record of the customer's resource; what it finds goes to `sink`.
+pub async fn full(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result<Full, RunError> {
     let target = &ctx.target;
     let query = ListQuery::default();
     let mut listing =
@@ -80,68 +80,79 @@ pub async fn full(ctx: &RunContext<'_>) -> Result<Full, RunError> {
         scan.pages += 1;
         scan.checked += page.records.len() as u64;
         ctx.progress.page(page.records.len());
-        let mut cases = Vec::new();
+        let mut changed = Vec::new();
         for record in page.records {
             if last_id.is_some_and(|last| record.id <= last) {
                 return Err(unordered(ctx, scan.pages, last_id, record.id));
             }
             last_id = Some(record.id);
-            let row = matching_row(&mut walk, record.id, &mut scan, &mut candidates).await?;
-            if let Some(row) = &row
-                && row.deleted_at.is_none()
-            {
+            let held = matching_version(&mut walk, record.id, &mut scan, &mut candidates).await?;
+            if held.as_ref().is_some_and(|version| !version.deleted) {
                 scan.partner_live += 1;
             }
-            if !is_unchanged(ctx, &record, row.as_ref()) {
-                let id = record.id;
-                cases.push(Case {
-                    id,
-                    record: Some(record),
-                    partner: row,
-                    external: ExternalSide::NotRead,
-                });
+            if !is_unchanged(ctx, &record, held.as_ref()) {
+                changed.push((record, held.is_some()));
             }
         }
-        if !cases.is_empty() {
-            scan.detected.extend(judge(ctx, cases).await?);
+        if !changed.is_empty() {
+            sink.keep(judge(ctx, with_partner_rows(ctx, changed).await?).await?).await?;
         }
     }
     // The listing is complete: whatever partner state holds beyond it is missing from VOMO.
     while walk.peek().await?.is_some() {
-        let row = walk.take().expect("peeked");
-        note_candidate(row, &mut scan, &mut candidates);
+        let version = walk.take().expect("peeked");
+        note_candidate(version, &mut scan, &mut candidates);
     }
 
-    confirm_deletions(ctx, candidates, &mut scan).await?;
+    confirm_deletions(ctx, candidates, &mut scan, sink).await?;
     Ok(scan)
 }
 
-/// Advances the walk to `id`: rows passed on the way are deletion candidates; returns the row
-/// of `id` itself, if partner state holds one.
-async fn matching_row(
+/// The cases of a page's changed records, each with partner state's whole row where it holds
+/// one: snapshots are read only for the few records that changed.
+async fn with_partner_rows(
+    ctx: &RunContext<'_>,
+    changed: Vec<(crate::vomo::VomoRecord, bool)>,
+) -> Result<Vec<Case>, RunError> {
+    let target = &ctx.target;
+    let known: Vec<u64> = changed.iter().filter(|(_, held)| *held).map(|(r, _)| r.id).collect();
+    let rows = target.store.partner_states(target.customer, target.resource, &known).await?;
+    let mut rows: HashMap<u64, _> = rows.into_iter().map(|row| (row.id, row)).collect();
+    let cases = changed.into_iter().map(|(record, _)| Case {
+        id: record.id,
+        partner: rows.remove(&record.id),
+        record: Some(record),
+        external: ExternalSide::NotRead,
+    });
+    Ok(cases.collect())
+}
+
+/// Advances the walk to `id`: versions passed on the way are deletion candidates; returns the
+/// version of `id` itself, if partner state holds one.
+async fn matching_version(
     walk: &mut PartnerWalk<'_>,
     id: u64,
     scan: &mut Full,
-    candidates: &mut Vec<PartnerRow>,
-) -> Result<Option<PartnerRow>, RunError> {
-    while let Some(row) = walk.peek().await? {
-        if row.id > id {
+    candidates: &mut Vec<u64>,
+) -> Result<Option<PartnerVersion>, RunError> {
+    while let Some(version) = walk.peek().await? {
+        if version.id > id {
             return Ok(None);
         }
-        let row = walk.take().expect("peeked");
-        if row.id == id {
-            return Ok(Some(row));
+        let version = walk.take().expect("peeked");
+        if version.id == id {
+            return Ok(Some(version));
         }
-        note_candidate(row, scan, candidates);
+        note_candidate(version, scan, candidates);
     }
     Ok(None)
 }
 
-fn note_candidate(row: PartnerRow, scan: &mut Full, candidates: &mut Vec<PartnerRow>) {
-    if row.deleted_at.is_none() {
+fn note_candidate(version: PartnerVersion, scan: &mut Full, candidates: &mut Vec<u64>) {
+    if !version.deleted {
         scan.partner_live += 1;
         scan.deletion_candidates += 1;
-        candidates.push(row);
+        candidates.push(version.id);
     }
 }
 
@@ -150,8 +161,9 @@ fn note_candidate(row: PartnerRow, scan: &mut Full, candidates: &mut Vec<Partner
 /// person to approve, since a mass of candidates usually means the listing came back short.
 async fn confirm_deletions(
     ctx: &RunContext<'_>,
-    candidates: Vec<PartnerRow>,
+    candidates: Vec<u64>,
     scan: &mut Full,
+    sink: &mut Sink<'_>,
 ) -> Result<(), RunError> {
     let tally = Tally {
         deletion_candidates: scan.deletion_candidates,
@@ -159,9 +171,12 @@ async fn confirm_deletions(
         ..Tally::default()
     };
     if breaker::evaluate(Pass::Full, &tally, ctx.thresholds).is_some() {
-        for row in candidates {
-            let finding = candidate_finding("not confirmed: held with the run for review");
-            scan.detected.push(Detected::by_host(row.id, finding, vec![Action::MarkDeleted]));
+        for chunk in candidates.chunks(CHUNK as usize) {
+            let held = chunk.iter().map(|&id| {
+                let finding = candidate_finding("not confirmed: held with the run for review");
+                Detected::by_host(id, finding, vec![Action::MarkDeleted])
+            });
+            sink.keep(held.collect()).await?;
         }
         return Ok(());
     }
@@ -170,30 +185,28 @@ async fn confirm_deletions(
         ctx.progress.stage("confirming deletions");
     }
     let target = &ctx.target;
-    for row in candidates {
+    for id in candidates {
         let fetched =
-            ctx.vomo.detail(target.resource, row.id, Priority::Reconciliation, target.schema).await;
+            ctx.vomo.detail(target.resource, id, Priority::Reconciliation, target.schema).await;
         ctx.progress.detail();
         let detail = match fetched {
             Ok(detail) => detail,
             Err(error) => {
                 // One candidate that cannot be confirmed is left for the next scan; the rest
                 // of the run's work stands.
-                tracing::warn!(customer = target.customer, id = row.id, %error,
+                tracing::warn!(customer = target.customer, id, %error,
                     "a deletion candidate could not be confirmed");
                 let finding = candidate_finding("not confirmed: the detail fetch failed");
-                let mut detected = Detected::by_host(row.id, finding, Vec::new());
-                detected.failure = Some(format!("detail fetch of record {}: {error}", row.id));
-                scan.detected.push(detected);
+                let mut detected = Detected::by_host(id, finding, Vec::new());
+                detected.failure = Some(format!("detail fetch of record {id}: {error}"));
+                sink.keep(vec![detected]).await?;
                 continue;
             }
         };
         let outcome = detail_outcome(detail);
-        let verdict = ctx.plugin.classify_missing(row.id, outcome).await;
-        scan.detected.push(verdict_detected(row.id, verdict));
-        if scan.detected.last().is_some_and(|d| d.confirmed) {
-            scan.deletions += 1;
-        }
+        let verdict = verdict_detected(id, ctx.plugin.classify_missing(id, outcome).await);
+        scan.deletions += u64::from(verdict.confirmed);
+        sink.keep(vec![verdict]).await?;
     }
     Ok(())
 }

@@ -7,11 +7,13 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::bindings::ExternalSide;
+use crate::store::PartnerRow;
 use crate::throttle::Priority;
 use crate::vomo::ListQuery;
 
 use super::context::{RunContext, RunError};
-use super::detect::{Case, Detected, is_unchanged, judge};
+use super::detect::{Case, is_unchanged, judge};
+use super::sink::Sink;
 
 /// What the pass read and found.
 #[derive(Debug, Default)]
@@ -19,7 +21,6 @@ pub struct Incremental {
     pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub pages: u32,
     pub checked: u64,
-    pub detected: Vec<Detected>,
 }
 
 /// The window to re-read: the configured hours back from now, else yesterday from midnight to
@@ -44,8 +45,12 @@ fn day_start(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
         .map_or_else(|| Utc.from_utc_datetime(&midnight), |start| start.with_timezone(&Utc))
 }
 
-/// Lists the window and judges every record partner state does not hold exactly.
-pub async fn incremental(ctx: &RunContext<'_>) -> Result<Incremental, RunError> {
+/// Lists the window and judges every record partner state does not hold exactly; what it finds
+/// goes to `sink`.
+pub async fn incremental(
+    ctx: &RunContext<'_>,
+    sink: &mut Sink<'_>,
+) -> Result<Incremental, RunError> {
     let (start, end) = window(ctx);
     let query =
         ListQuery { updated_after: Some(start), updated_before: Some(end), ..ListQuery::default() };
@@ -64,7 +69,7 @@ pub async fn incremental(ctx: &RunContext<'_>) -> Result<Incremental, RunError> 
         let mut rows: HashMap<u64, _> = rows.into_iter().map(|row| (row.id, row)).collect();
         let mut cases = Vec::new();
         for record in page.records {
-            if is_unchanged(ctx, &record, rows.get(&record.id)) {
+            if is_unchanged(ctx, &record, rows.get(&record.id).map(PartnerRow::version).as_ref()) {
                 continue;
             }
             let partner = rows.remove(&record.id);
@@ -72,7 +77,7 @@ pub async fn incremental(ctx: &RunContext<'_>) -> Result<Incremental, RunError> 
             cases.push(Case { id, record: Some(record), partner, external: ExternalSide::NotRead });
         }
         if !cases.is_empty() {
-            pass.detected.extend(judge(ctx, cases).await?);
+            sink.keep(judge(ctx, cases).await?).await?;
         }
     }
     Ok(pass)

@@ -1,8 +1,6 @@
 //! One run of one task for one customer: open the record, detect, plan, hold or act, close the
 //! record with its counts. Every run is recorded, the failed ones too.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use tracing::Instrument;
 
@@ -12,12 +10,11 @@ use crate::store::{StoreError, now_micros};
 use super::audit::{AuditSummary, audit};
 use super::breaker::{self, Tally, Trip};
 use super::context::{RunContext, RunError};
-use super::detect::{Detected, drifted_field};
 use super::execute::{Executed, Executor};
-use super::findings;
 use super::full::full;
 use super::incremental::incremental;
-use super::journal::{self, PlannedAction};
+use super::journal::PlannedAction;
+use super::sink::Sink;
 use super::task::{Pass, Task};
 
 /// Set to `after-journal` to abort the process between journaling a run's actions and sending
@@ -51,7 +48,7 @@ pub struct RunSummary {
     pub plugin_failures: u64,
 }
 
-/// What the passes found, in one shape.
+/// What the passes read, in one shape; what they found went to the run's sink.
 struct Found {
     window: Option<[String; 2]>,
     pages: u32,
@@ -59,7 +56,6 @@ struct Found {
     deletions: u64,
     partner_live: u64,
     candidates: u64,
-    detected: Vec<Detected>,
     audit: Option<AuditSummary>,
 }
 
@@ -140,48 +136,52 @@ async fn detect_and_act(
     executor: &Executor<'_>,
     summary: &mut RunSummary,
 ) -> Result<(), RunError> {
-    let found = detect(ctx, task.pass).await?;
     let store = ctx.target.store;
     let run_id = summary.run_id;
-    let mut tally = Tally {
+    let mut sink = Sink::new(ctx, run_id);
+    let detected = match detect(ctx, task.pass, &mut sink).await {
+        Ok(found) => sink.flush().await.map(|()| found).map_err(RunError::from),
+        Err(error) => Err(error),
+    };
+    let found = match detected {
+        Ok(found) => found,
+        Err(error) => {
+            // The breaker never saw the whole run: what it staged must not be carried out.
+            if let Err(dropping) = store.drop_staged(run_id).await {
+                tracing::warn!(run_id, error = %dropping, "staged actions could not be dropped");
+            }
+            return Err(error);
+        }
+    };
+
+    let tally = Tally {
         checked: found.checked,
-        gaps: found.detected.iter().filter(|d| d.is_gap()).count() as u64,
         deletion_candidates: found.candidates,
         partner_live: found.partner_live,
-        drift_by_field: BTreeMap::new(),
+        ..sink.tally.clone()
     };
-    for finding in found.detected.iter().flat_map(|d| &d.findings) {
-        if let Some(field) = drifted_field(finding) {
-            *tally.drift_by_field.entry(field.to_owned()).or_default() += 1;
-        }
-    }
     summary.window = found.window.clone();
     summary.pages = found.pages;
     summary.checked = found.checked;
     summary.gaps = tally.gaps;
     summary.deletions = found.deletions;
     summary.drift = tally.drift_by_field.values().sum();
-    summary.plugin_failures = found.detected.iter().filter(|d| d.failure.is_some()).count() as u64;
+    summary.plugin_failures = sink.plugin_failures;
     summary.audit = found.audit.clone();
     summary.breaker = breaker::evaluate(task.pass, &tally, ctx.thresholds);
-
-    let rows: Vec<_> =
-        found.detected.iter().flat_map(|d| findings::rows(ctx.target.resource, d)).collect();
-    store.insert_findings(run_id, &rows).await?;
-
-    let state = if summary.breaker.is_some() { ActionState::Held } else { ActionState::Pending };
-    let (entries, planned) = journal::entries(ctx, run_id, &found.detected, state);
-    summary.actions = planned;
+    summary.actions = std::mem::take(&mut sink.planned);
     if ctx.dry_run {
         return Ok(());
     }
+
     let now = now_micros();
-    let journaled = match &summary.breaker {
-        Some(trip) => store.journal_held(&entries, &review(ctx, task, run_id, trip, now), now),
-        None => store.journal_actions(&entries, now),
+    let released = match &summary.breaker {
+        Some(trip) => {
+            let review = review(ctx, task, run_id, trip, now);
+            store.release_staged(run_id, ActionState::Held, Some(&review), now).await?
+        }
+        None => store.release_staged(run_id, ActionState::Pending, None, now).await?,
     };
-    let added = journaled.await?;
-    drop(entries);
     if std::env::var(FAILPOINT_ENV).as_deref() == Ok("after-journal") {
         tracing::error!(run_id, "failpoint `after-journal`: aborting on purpose");
         std::process::abort();
@@ -190,18 +190,18 @@ async fn detect_and_act(
         audit_alert(ctx, run_id, audit).await?;
     }
     match &summary.breaker {
-        Some(trip) => hold_alert(ctx, task, run_id, trip, added).await?,
+        Some(trip) => hold_alert(ctx, task, run_id, trip, released).await?,
         // Only what this run journaled: an action whose key an earlier run already journaled
         // is that run's to carry out, and was, before this run began.
-        None => summary.executed = executor.execute(&store.run_actions(run_id).await?).await?,
+        None => summary.executed = executor.execute_run(run_id).await?,
     }
     Ok(())
 }
 
-async fn detect(ctx: &RunContext<'_>, pass: Pass) -> Result<Found, RunError> {
+async fn detect(ctx: &RunContext<'_>, pass: Pass, sink: &mut Sink<'_>) -> Result<Found, RunError> {
     let found = match pass {
         Pass::Incremental => {
-            let pass = incremental(ctx).await?;
+            let pass = incremental(ctx, sink).await?;
             Found {
                 window: pass.window.map(|(start, end)| [start.to_rfc3339(), end.to_rfc3339()]),
                 pages: pass.pages,
@@ -209,12 +209,11 @@ async fn detect(ctx: &RunContext<'_>, pass: Pass) -> Result<Found, RunError> {
                 deletions: 0,
                 partner_live: 0,
                 candidates: 0,
-                detected: pass.detected,
                 audit: None,
             }
         }
         Pass::Full => {
-            let scan = full(ctx).await?;
+            let scan = full(ctx, sink).await?;
             Found {
                 window: None,
                 pages: scan.pages,
@@ -224,21 +223,19 @@ async fn detect(ctx: &RunContext<'_>, pass: Pass) -> Result<Found, RunError> {
                 deletions: scan.deletions,
                 partner_live: scan.partner_live,
                 candidates: scan.deletion_candidates,
-                detected: scan.detected,
                 audit: None,
             }
         }
         Pass::Audit => {
-            let audit = audit(ctx).await?;
+            let audit = audit(ctx, sink).await?;
             Found {
                 window: None,
                 pages: 0,
-                checked: audit.summary.sampled,
+                checked: audit.sampled,
                 deletions: 0,
                 partner_live: 0,
                 candidates: 0,
-                detected: audit.detected,
-                audit: Some(audit.summary),
+                audit: Some(audit),
             }
         }
     };

@@ -35,14 +35,16 @@ impl Alert {
     }
 }
 
+/// Records an alert; binds customer, run, severity, kind, message and time.
+pub(super) const ADD_ALERT: &str = "INSERT INTO alerts (customer, run_id, severity, kind, \
+    message, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+
 impl Store {
     /// Records an alert.
     pub async fn add_alert(&self, alert: &Alert) -> StoreResult<()> {
         let doing = "recording an alert";
-        let sql = "INSERT INTO alerts (customer, run_id, severity, kind, message, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6)";
         on_pool!(self, |pool| {
-            sqlx::query(sql)
+            sqlx::query(ADD_ALERT)
                 .bind(&alert.customer)
                 .bind(alert.run_id)
                 .bind(&alert.severity)

@@ -15,6 +15,12 @@ pub struct DeadLetter {
     pub created_at: Micros,
 }
 
+/// Adds a dead letter unless the record has an open one: a record failing every cycle is one
+/// problem, not many. Binds customer, resource, record id, reason and time.
+pub(super) const ADD_DEAD_LETTER: &str = "INSERT INTO dead_letters (customer, resource, \
+    record_id, reason, created_at) SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM \
+    dead_letters WHERE customer = $1 AND resource = $2 AND record_id = $3 AND resolved_at IS NULL)";
+
 impl Store {
     /// Adds a record to the dead-letter queue, unless it is there already.
     pub async fn add_dead_letter(
@@ -26,12 +32,8 @@ impl Store {
         now: Micros,
     ) -> StoreResult<()> {
         let doing = "adding a dead letter";
-        // One open dead letter per record: a record failing every cycle is one problem, not many.
-        let sql = "INSERT INTO dead_letters (customer, resource, record_id, reason, created_at) \
-                   SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM dead_letters \
-                   WHERE customer = $1 AND resource = $2 AND record_id = $3 AND resolved_at IS NULL)";
         on_pool!(self, |pool| {
-            sqlx::query(sql)
+            sqlx::query(ADD_DEAD_LETTER)
                 .bind(customer)
                 .bind(resource)
                 .bind(record_id as i64)
@@ -87,19 +89,36 @@ impl Store {
         let mut resolved = 0;
         for chunk in record_ids.chunks(500) {
             on_pool!(self, |pool| {
-                let mut update = QueryBuilder::new("UPDATE dead_letters SET resolved_at = ");
-                update.push_bind(now).push(" WHERE customer = ").push_bind(customer);
-                update.push(" AND resource = ").push_bind(resource);
-                update.push(" AND resolved_at IS NULL AND record_id IN (");
-                let mut list = update.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id as i64);
-                }
-                update.push(")");
+                let mut update = resolve_statement(customer, resource, chunk, now);
                 let done = update.build().execute(pool).await.map_err(query_error(doing))?;
                 resolved += done.rows_affected();
             });
         }
         Ok(resolved)
     }
+}
+
+/// Resolves the open dead letters of `record_ids` (at most a few hundred) at `now`.
+pub(super) fn resolve_statement<DB>(
+    customer: &str,
+    resource: &str,
+    record_ids: &[u64],
+    now: Micros,
+) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    DB::Arguments: Default,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut update = QueryBuilder::new("UPDATE dead_letters SET resolved_at = ");
+    update.push_bind(now).push(" WHERE customer = ").push_bind(customer);
+    update.push(" AND resource = ").push_bind(resource);
+    update.push(" AND resolved_at IS NULL AND record_id IN (");
+    let mut list = update.separated(", ");
+    for id in record_ids {
+        list.push_bind(*id as i64);
+    }
+    update.push(")");
+    update
 }

@@ -6,9 +6,18 @@ use sqlx::QueryBuilder;
 use super::reviews::QUEUE_REVIEW;
 use super::{Micros, Review, RunId, Store, StoreError, StoreResult, column, on_pool, query_error};
 
+/// The conflict clause of staging: a key staged by a run that never released it belongs to
+/// whichever run detects the same action next.
+const TAKE_OVER_STAGED: &str = " ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, \
+    payload = excluded.payload, updated_at = excluded.updated_at \
+    WHERE action_journal.state = 'staged' AND action_journal.run_id <> excluded.run_id";
+
 /// Where an action stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionState {
+    /// Journaled by a run that is still detecting: it becomes pending or held when the run's
+    /// breaker has seen everything the run found, and is never carried out before.
+    Staged,
     /// Journaled, not yet carried out.
     Pending,
     /// Held by the circuit breaker until a person approves the run.
@@ -27,6 +36,7 @@ pub enum ActionState {
 impl ActionState {
     pub fn as_str(self) -> &'static str {
         match self {
+            ActionState::Staged => "staged",
             ActionState::Pending => "pending",
             ActionState::Held => "held",
             ActionState::Done => "done",
@@ -37,9 +47,8 @@ impl ActionState {
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Held, Self::Done, Self::Failed, Self::Skipped, Self::Rejected]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        let all = [Self::Staged, Self::Pending, Self::Held, Self::Done, Self::Failed];
+        all.into_iter().chain([Self::Skipped, Self::Rejected]).find(|s| s.as_str() == text)
     }
 }
 
@@ -64,25 +73,20 @@ impl Store {
     /// Journals actions; an entry whose key is already journaled is left as it is. Returns how
     /// many entries were new.
     pub async fn journal_actions(&self, entries: &[JournalEntry], now: Micros) -> StoreResult<u64> {
-        self.journal(entries, None, now).await
+        self.journal(entries, " ON CONFLICT (key) DO NOTHING", now).await
     }
 
-    /// Journals a run's held actions and queues the run for review in one transaction, so a
-    /// crash never leaves held actions that no review can release. The review counts the
-    /// entries that were new; returns that count.
-    pub async fn journal_held(
-        &self,
-        entries: &[JournalEntry],
-        review: &Review,
-        now: Micros,
-    ) -> StoreResult<u64> {
-        self.journal(entries, Some(review), now).await
+    /// Stages a run's actions while it detects. An entry whose key a run that never finished
+    /// staged (it crashed, or failed) is taken over by this run; any other existing key is left
+    /// as it is. Returns how many entries this run now holds of `entries`.
+    pub async fn journal_staged(&self, entries: &[JournalEntry], now: Micros) -> StoreResult<u64> {
+        self.journal(entries, TAKE_OVER_STAGED, now).await
     }
 
     async fn journal(
         &self,
         entries: &[JournalEntry],
-        review: Option<&Review>,
+        on_conflict: &str,
         now: Micros,
     ) -> StoreResult<u64> {
         let doing = "journaling actions";
@@ -107,79 +111,63 @@ impl Store {
                         .push_bind(now)
                         .push_bind(now);
                 });
-                insert.push(" ON CONFLICT (key) DO NOTHING");
+                insert.push(on_conflict);
                 let done = insert.build().execute(&mut *tx).await.map_err(query_error(doing))?;
                 added += done.rows_affected();
-            }
-            if let Some(review) = review {
-                let counted = Review { actions: added as i64, ..review.clone() };
-                sqlx::query(QUEUE_REVIEW)
-                    .bind(counted.run_id)
-                    .bind(&counted.customer)
-                    .bind(&counted.task)
-                    .bind(&counted.reason)
-                    .bind(counted.actions)
-                    .bind(counted.state.as_str())
-                    .bind(counted.created_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error("queuing a review"))?;
             }
             tx.commit().await.map_err(query_error(doing))?;
             Ok(added)
         })
     }
 
-    /// Moves an action from `from` to `to`, counting an attempt when it was tried. Returns false,
-    /// changing nothing, when the action is no longer in `from` (a rejected action never becomes
-    /// done).
-    pub async fn set_action_state(
-        &self,
-        key: &str,
-        from: ActionState,
-        to: ActionState,
-        error: Option<&str>,
-        now: Micros,
-    ) -> StoreResult<bool> {
-        let doing = "updating an action";
-        let tried = i64::from(matches!(to, ActionState::Done | ActionState::Failed));
-        let sql = "UPDATE action_journal SET state = $1, error = $2, updated_at = $3, \
-                   attempts = attempts + $4 WHERE key = $5 AND state = $6";
-        on_pool!(self, |pool| {
-            let done = sqlx::query(sql)
-                .bind(to.as_str())
-                .bind(error)
-                .bind(now)
-                .bind(tried)
-                .bind(key)
-                .bind(from.as_str())
-                .execute(pool)
-                .await
-                .map_err(query_error(doing))?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
-    /// Moves every action of a run from one state to another; returns how many moved.
-    pub async fn move_run_actions(
+    /// Ends a run's staging: its staged actions become `to` (pending, or held by the breaker),
+    /// and a held run is queued for review in the same transaction, so no crash can leave held
+    /// actions that no review releases. The review counts the actions; returns that count.
+    pub async fn release_staged(
         &self,
         run: RunId,
-        from: ActionState,
         to: ActionState,
+        review: Option<&Review>,
         now: Micros,
     ) -> StoreResult<u64> {
-        let doing = "moving a run's actions";
+        let doing = "releasing a run's staged actions";
         let sql = "UPDATE action_journal SET state = $1, updated_at = $2 \
-                   WHERE run_id = $3 AND state = $4";
+                   WHERE run_id = $3 AND state = 'staged'";
         on_pool!(self, |pool| {
-            let done = sqlx::query(sql)
+            let mut tx = pool.begin().await.map_err(query_error(doing))?;
+            let moved = sqlx::query(sql)
                 .bind(to.as_str())
                 .bind(now)
                 .bind(run)
-                .bind(from.as_str())
-                .execute(pool)
+                .execute(&mut *tx)
                 .await
-                .map_err(query_error(doing))?;
+                .map_err(query_error(doing))?
+                .rows_affected();
+            if let Some(review) = review {
+                sqlx::query(QUEUE_REVIEW)
+                    .bind(review.run_id)
+                    .bind(&review.customer)
+                    .bind(&review.task)
+                    .bind(&review.reason)
+                    .bind(moved as i64)
+                    .bind(review.state.as_str())
+                    .bind(review.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error("queuing a review"))?;
+            }
+            tx.commit().await.map_err(query_error(doing))?;
+            Ok(moved)
+        })
+    }
+
+    /// Drops what a run staged, when it failed before its breaker could decide.
+    pub async fn drop_staged(&self, run: RunId) -> StoreResult<u64> {
+        let doing = "dropping a run's staged actions";
+        let sql = "DELETE FROM action_journal WHERE run_id = $1 AND state = 'staged'";
+        on_pool!(self, |pool| {
+            let done =
+                sqlx::query(sql).bind(run).execute(pool).await.map_err(query_error(doing))?;
             Ok(done.rows_affected())
         })
     }
@@ -198,19 +186,39 @@ impl Store {
         self.read_journal(JournalFilter::Run(run)).await
     }
 
+    /// Up to `limit` pending actions of `scope` with keys after `after`, by key: the executor
+    /// pages through them, so a run with many actions never holds them all.
+    pub async fn pending_actions(
+        &self,
+        scope: ActionScope<'_>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<JournalEntry>> {
+        let after = after.unwrap_or_default();
+        self.read_journal(JournalFilter::Pending(scope, after, limit)).await
+    }
+
     async fn read_journal(&self, filter: JournalFilter<'_>) -> StoreResult<Vec<JournalEntry>> {
         let doing = "reading the action journal";
-        const BY_STATE: &str = "SELECT key, run_id, customer, resource, record_id, action, \
-            payload, state, attempts FROM action_journal WHERE customer = $1 AND state = $2 \
-            ORDER BY created_at, key";
-        const BY_RUN: &str = "SELECT key, run_id, customer, resource, record_id, action, \
-            payload, state, attempts FROM action_journal WHERE run_id = $1 ORDER BY created_at, key";
+        let sql = match filter {
+            JournalFilter::State(..) => BY_STATE,
+            JournalFilter::Run(_) => BY_RUN,
+            JournalFilter::Pending(ActionScope::Run(_), ..) => PENDING_OF_RUN,
+            JournalFilter::Pending(ActionScope::Resource { .. }, ..) => PENDING_OF_RESOURCE,
+        };
         on_pool!(self, |pool| {
+            let query = sqlx::query(sql);
             let query = match filter {
-                JournalFilter::State(customer, state) => {
-                    sqlx::query(BY_STATE).bind(customer.to_owned()).bind(state.as_str())
+                JournalFilter::State(customer, state) => query.bind(customer).bind(state.as_str()),
+                JournalFilter::Run(run) => query.bind(run),
+                JournalFilter::Pending(ActionScope::Run(run), after, limit) => {
+                    query.bind(run).bind(after).bind(i64::from(limit))
                 }
-                JournalFilter::Run(run) => sqlx::query(BY_RUN).bind(run),
+                JournalFilter::Pending(
+                    ActionScope::Resource { customer, resource },
+                    after,
+                    limit,
+                ) => query.bind(customer).bind(resource).bind(after).bind(i64::from(limit)),
             };
             let rows = query.fetch_all(pool).await.map_err(query_error(doing))?;
             rows.iter()
@@ -236,7 +244,34 @@ impl Store {
     }
 }
 
+macro_rules! select_journal {
+    ($condition:literal) => {
+        concat!(
+            "SELECT key, run_id, customer, resource, record_id, action, payload, state, attempts \
+             FROM action_journal WHERE ",
+            $condition
+        )
+    };
+}
+const BY_STATE: &str = select_journal!("customer = $1 AND state = $2 ORDER BY created_at, key");
+const BY_RUN: &str = select_journal!("run_id = $1 ORDER BY created_at, key");
+const PENDING_OF_RUN: &str =
+    select_journal!("run_id = $1 AND state = 'pending' AND key > $2 ORDER BY key LIMIT $3");
+const PENDING_OF_RESOURCE: &str = select_journal!(
+    "customer = $1 AND resource = $2 AND state = 'pending' AND key > $3 ORDER BY key LIMIT $4"
+);
+
+/// Whose pending actions to read.
+#[derive(Debug, Clone, Copy)]
+pub enum ActionScope<'a> {
+    /// The actions one run journaled.
+    Run(RunId),
+    /// Every action of a customer's resource, whichever run journaled it.
+    Resource { customer: &'a str, resource: &'a str },
+}
+
 enum JournalFilter<'a> {
     State(&'a str, ActionState),
     Run(RunId),
+    Pending(ActionScope<'a>, &'a str, u32),
 }

@@ -24,6 +24,32 @@ pub struct PartnerRow {
     pub deleted_at: Option<Micros>,
 }
 
+/// Marks a live record deleted; binds the time, customer, resource and id.
+pub(super) const MARK_DELETED: &str = "UPDATE partner_state SET deleted_at = $1 \
+    WHERE customer = $2 AND resource = $3 AND id = $4 AND deleted_at IS NULL";
+
+/// What a scan needs of a partner row to tell whether VOMO's record is unchanged: the row
+/// without its snapshot, which is read only for the records that did change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerVersion {
+    pub id: u64,
+    pub updated_at: Micros,
+    pub fingerprint: Vec<u8>,
+    pub deleted: bool,
+}
+
+impl PartnerRow {
+    /// The row's version, without its snapshot.
+    pub fn version(&self) -> PartnerVersion {
+        PartnerVersion {
+            id: self.id,
+            updated_at: self.updated_at,
+            fingerprint: self.fingerprint.clone(),
+            deleted: self.deleted_at.is_some(),
+        }
+    }
+}
+
 impl Store {
     /// Inserts or replaces partner state rows, in one transaction. A row older than the one
     /// stored (a late, slower batch) changes nothing.
@@ -33,27 +59,7 @@ impl Store {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await.map_err(query_error(doing))?;
             for chunk in rows.chunks(BATCH) {
-                let mut insert = QueryBuilder::new(
-                    "INSERT INTO partner_state (customer, resource, id, updated_at, fingerprint, \
-                     fields, processed_at, deleted_at) ",
-                );
-                insert.push_values(chunk, |mut row, r| {
-                    row.push_bind(&r.customer)
-                        .push_bind(&r.resource)
-                        .push_bind(r.id as i64)
-                        .push_bind(r.updated_at)
-                        .push_bind(&r.fingerprint)
-                        .push_bind(&r.fields)
-                        .push_bind(r.processed_at)
-                        .push_bind(r.deleted_at);
-                });
-                insert.push(
-                    " ON CONFLICT (customer, resource, id) DO UPDATE SET \
-                     updated_at = excluded.updated_at, fingerprint = excluded.fingerprint, \
-                     fields = excluded.fields, processed_at = excluded.processed_at, \
-                     deleted_at = excluded.deleted_at \
-                     WHERE excluded.updated_at >= partner_state.updated_at",
-                );
+                let mut insert = upsert_statement(chunk);
                 insert.build().execute(&mut *tx).await.map_err(query_error(doing))?;
             }
             tx.commit().await.map_err(query_error(doing))
@@ -91,19 +97,18 @@ impl Store {
         Ok(out)
     }
 
-    /// Up to `limit` rows of a customer's resource with ids above `after`, ascending, deleted
-    /// ones included: a full scan walks partner state this way beside VOMO's listing.
-    pub async fn partner_states_after(
+    /// Up to `limit` versions of a customer's resource with ids above `after`, ascending,
+    /// deleted ones included: what a full scan walks beside VOMO's listing.
+    pub async fn partner_versions_after(
         &self,
         customer: &str,
         resource: &str,
         after: Option<u64>,
         limit: u32,
-    ) -> StoreResult<Vec<PartnerRow>> {
+    ) -> StoreResult<Vec<PartnerVersion>> {
         let doing = "walking partner state";
-        let sql = "SELECT customer, resource, id, updated_at, fingerprint, fields, processed_at, \
-                   deleted_at FROM partner_state WHERE customer = $1 AND resource = $2 \
-                   AND id > $3 ORDER BY id LIMIT $4";
+        let sql = "SELECT id, updated_at, fingerprint, deleted_at FROM partner_state \
+                   WHERE customer = $1 AND resource = $2 AND id > $3 ORDER BY id LIMIT $4";
         on_pool!(self, |pool| {
             let rows = sqlx::query(sql)
                 .bind(customer)
@@ -113,7 +118,16 @@ impl Store {
                 .fetch_all(pool)
                 .await
                 .map_err(query_error(doing))?;
-            rows.iter().map(|row| partner_row(row, doing)).collect()
+            rows.iter()
+                .map(|row| {
+                    Ok(PartnerVersion {
+                        id: column::<_, i64>(row, "id", doing)? as u64,
+                        updated_at: column(row, "updated_at", doing)?,
+                        fingerprint: column(row, "fingerprint", doing)?,
+                        deleted: column::<_, Option<i64>>(row, "deleted_at", doing)?.is_some(),
+                    })
+                })
+                .collect()
         })
     }
 
@@ -142,10 +156,8 @@ impl Store {
         at: Micros,
     ) -> StoreResult<bool> {
         let doing = "marking partner state deleted";
-        let sql = "UPDATE partner_state SET deleted_at = $1 WHERE customer = $2 AND resource = $3 \
-                   AND id = $4 AND deleted_at IS NULL";
         on_pool!(self, |pool| {
-            let done = sqlx::query(sql)
+            let done = sqlx::query(MARK_DELETED)
                 .bind(at)
                 .bind(customer)
                 .bind(resource)
@@ -156,6 +168,40 @@ impl Store {
             Ok(done.rows_affected() == 1)
         })
     }
+}
+
+/// One multi-row upsert of partner state: a row older than the one stored changes nothing.
+/// Shared by every writer, so a batch settled with other tables writes partner state the same.
+pub(super) fn upsert_statement<DB>(rows: &[&PartnerRow]) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    DB::Arguments: Default,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> &'t [u8]: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut insert = QueryBuilder::new(
+        "INSERT INTO partner_state (customer, resource, id, updated_at, fingerprint, fields, \
+         processed_at, deleted_at) ",
+    );
+    insert.push_values(rows, |mut row, r| {
+        row.push_bind(r.customer.as_str())
+            .push_bind(r.resource.as_str())
+            .push_bind(r.id as i64)
+            .push_bind(r.updated_at)
+            .push_bind(r.fingerprint.as_slice())
+            .push_bind(r.fields.as_str())
+            .push_bind(r.processed_at)
+            .push_bind(r.deleted_at);
+    });
+    insert.push(
+        " ON CONFLICT (customer, resource, id) DO UPDATE SET updated_at = excluded.updated_at, \
+         fingerprint = excluded.fingerprint, fields = excluded.fields, \
+         processed_at = excluded.processed_at, deleted_at = excluded.deleted_at \
+         WHERE excluded.updated_at >= partner_state.updated_at",
+    );
+    insert
 }
 
 fn partner_row<R>(row: &R, doing: &'static str) -> StoreResult<PartnerRow>

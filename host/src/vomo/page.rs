@@ -135,7 +135,8 @@ pub fn parse_page(body: &[u8], schema: &RecordSchema) -> Result<Page, String> {
     let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|_| diagnose(body))?;
     // `links.next` is the documented stop condition: a page without it cannot say whether the
     // listing ended, and taking it as the end would turn a short read into mass deletions.
-    let links = envelope.links.ok_or("the envelope has no `links`: where the listing ends is unknown")?;
+    let links =
+        envelope.links.ok_or("the envelope has no `links`: where the listing ends is unknown")?;
     let next = match links.get("next") {
         None => return Err("`links` has no `next`, so where the listing ends is unknown".into()),
         Some(Json::Null) => None,
@@ -259,7 +260,8 @@ mod tests {
 
     #[test]
     fn a_malformed_record_names_its_position_id_and_field() {
-        let body = br#"{"data": [{"id": 1}, {"id": 2, "verified": "maybe"}], "links": {"next": null}}"#;
+        let body =
+            br#"{"data": [{"id": 1}, {"id": 2, "verified": "maybe"}], "links": {"next": null}}"#;
         let error = parse_page(body, &schema()).expect_err("malformed");
         assert!(error.contains("record 2: id 2: field `verified`"), "{error}");
     }

@@ -472,7 +472,8 @@ async fn an_action_carried_out_late_never_pushes_an_older_version() {
 
     // An action an earlier run journaled and never sent, for a version older than the one
     // polling has processed since.
-    let run = NewRun { customer: "c0".into(), task: "users_full".into(), dry_run: false, started_at: 1 };
+    let run =
+        NewRun { customer: "c0".into(), task: "users_full".into(), dry_run: false, started_at: 1 };
     let run = store.open_run(&run).await.expect("run");
     let old = serde_json::json!({"id": id, "email": "old@example.org",
         "updated_at": "2020-01-01T00:00:00+00:00"});

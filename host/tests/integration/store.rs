@@ -1,8 +1,8 @@
 //! The store's behaviour, run against both backends: a SQLite file and the machine's PostgreSQL.
 
 use reconciler::store::{
-    ActionState, Alert, FindingRow, JournalEntry, NewRun, Participant, PartnerRow, Review,
-    ReviewState, RunCounts, RunOutcome, Store,
+    ActionScope, ActionState, Alert, FindingRow, JournalEntry, NewRun, Participant, PartnerRow,
+    PartnerVersion, Review, ReviewState, RunCounts, RunOutcome, Settled, Settlement, Store,
 };
 
 /// Declares one test per backend for each listed async check.
@@ -38,7 +38,9 @@ both_backends!(
     runs_record_their_counts_and_outcome,
     findings_keep_both_values,
     journal_inserts_each_key_once,
-    held_actions_are_released_or_dropped_by_run,
+    staged_actions_wait_for_the_breaker_and_a_crashed_runs_are_taken_over,
+    pending_actions_are_read_a_page_at_a_time,
+    a_settlement_writes_every_change_of_a_batch,
     reviews_are_decided_once,
     dead_letters_resolve_per_record,
     alerts_are_listed_newest_first,
@@ -99,12 +101,15 @@ async fn partner_state_is_walked_in_id_order_deleted_rows_included(store: &Store
     other.customer = "globex".into();
     store.upsert_partner_states(&[other]).await.unwrap();
 
-    let ids = |rows: Vec<PartnerRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    let first = store.partner_states_after("acme", "users", None, 2).await.unwrap();
-    assert_eq!(ids(first), [1, 3]);
-    let rest = store.partner_states_after("acme", "users", Some(3), 10).await.unwrap();
-    assert_eq!(ids(rest), [5, 7, 9], "deleted rows are walked too");
-    assert!(store.partner_states_after("acme", "users", Some(9), 10).await.unwrap().is_empty());
+    let ids = |rows: &[PartnerVersion]| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+    let first = store.partner_versions_after("acme", "users", None, 2).await.unwrap();
+    assert_eq!(ids(&first), [1, 3]);
+    assert_eq!(first[0], row(1, 10, "x").version(), "the version is the row's");
+    let rest = store.partner_versions_after("acme", "users", Some(3), 10).await.unwrap();
+    assert_eq!(ids(&rest), [5, 7, 9], "deleted rows are walked too");
+    let deleted: Vec<bool> = rest.iter().map(|r| r.deleted).collect();
+    assert_eq!(deleted, [false, true, false]);
+    assert!(store.partner_versions_after("acme", "users", Some(9), 10).await.unwrap().is_empty());
 }
 
 async fn checkpoints_never_move_backwards_unless_set(store: &Store) {
@@ -174,6 +179,25 @@ fn entry(run: i64, key: &str, state: ActionState) -> JournalEntry {
     }
 }
 
+fn settled(key: &str, record_id: u64, to: ActionState, error: Option<&str>) -> Settled {
+    Settled {
+        key: key.into(),
+        record_id,
+        to,
+        error: error.map(str::to_owned),
+        dead_letter: error.map(|e| format!("reprocess failed: {e}")),
+    }
+}
+
+fn settlement(actions: Vec<Settled>) -> Settlement {
+    Settlement {
+        customer: "acme".into(),
+        resource: "users".into(),
+        actions,
+        ..Settlement::default()
+    }
+}
+
 async fn journal_inserts_each_key_once(store: &Store) {
     let run = store.open_run(&new_run("users_incremental")).await.unwrap();
     let added = store
@@ -184,14 +208,11 @@ async fn journal_inserts_each_key_once(store: &Store) {
         .await
         .unwrap();
     assert_eq!(added, 2);
-    assert!(
-        store
-            .set_action_state("k1", ActionState::Pending, ActionState::Done, None, 2)
-            .await
-            .unwrap()
-    );
-    let again = store.set_action_state("k1", ActionState::Pending, ActionState::Failed, None, 2);
-    assert!(!again.await.unwrap(), "a done action is not moved from pending again");
+    let done = settlement(vec![settled("k1", 1, ActionState::Done, None)]);
+    assert_eq!(store.settle(&done, 2).await.unwrap(), [true]);
+    let again = settlement(vec![settled("k1", 1, ActionState::Failed, Some("503"))]);
+    assert_eq!(store.settle(&again, 2).await.unwrap(), [false], "moved from pending once");
+    assert!(store.open_dead_letters("acme", "users").await.unwrap().is_empty());
     let again = store.journal_actions(&[entry(run, "k1", ActionState::Pending)], 3).await.unwrap();
     assert_eq!(again, 0, "a journaled key is never added twice");
 
@@ -201,22 +222,100 @@ async fn journal_inserts_each_key_once(store: &Store) {
     assert_eq!(done[0].attempts, 1);
 }
 
-async fn held_actions_are_released_or_dropped_by_run(store: &Store) {
-    let first = store.open_run(&new_run("users_full")).await.unwrap();
-    let second = store.open_run(&new_run("users_full")).await.unwrap();
-    let entries = [
-        entry(first, "a", ActionState::Held),
-        entry(first, "b", ActionState::Held),
-        entry(second, "c", ActionState::Held),
-    ];
+async fn staged_actions_wait_for_the_breaker_and_a_crashed_runs_are_taken_over(store: &Store) {
+    let crashed = store.open_run(&new_run("users_full")).await.unwrap();
+    let staged =
+        [entry(crashed, "k1", ActionState::Staged), entry(crashed, "k2", ActionState::Staged)];
+    assert_eq!(store.journal_staged(&staged, 1).await.unwrap(), 2);
+    let scope = ActionScope::Run(crashed);
+    assert!(store.pending_actions(scope, None, 10).await.unwrap().is_empty(), "not pending");
+
+    // The next run detects k1 again: the crashed run's staged entry becomes its own.
+    let next = store.open_run(&new_run("users_full")).await.unwrap();
+    let again = [entry(next, "k1", ActionState::Staged), entry(next, "k3", ActionState::Staged)];
+    assert_eq!(store.journal_staged(&again, 2).await.unwrap(), 2);
+    let review = Review {
+        run_id: next,
+        customer: "acme".into(),
+        task: "users_full".into(),
+        reason: "mass deletion".into(),
+        actions: 0,
+        state: ReviewState::Pending,
+        created_at: 3,
+        decided_at: None,
+    };
+    let held = store.release_staged(next, ActionState::Held, Some(&review), 3).await.unwrap();
+    assert_eq!(held, 2);
+    assert_eq!(store.reviews(ReviewState::Pending).await.unwrap()[0].actions, 2, "counted");
+    let mine = store.run_actions(next).await.unwrap();
+    let keys: Vec<_> = mine.iter().map(|e| (e.key.as_str(), e.state)).collect();
+    assert_eq!(keys, [("k1", ActionState::Held), ("k3", ActionState::Held)]);
+
+    assert_eq!(store.drop_staged(crashed).await.unwrap(), 1, "k2 was never released");
+    assert!(store.run_actions(crashed).await.unwrap().is_empty());
+    let done = [entry(next, "k1", ActionState::Staged)];
+    assert_eq!(store.journal_staged(&done, 4).await.unwrap(), 0, "a held key is not taken");
+}
+
+async fn pending_actions_are_read_a_page_at_a_time(store: &Store) {
+    let run = store.open_run(&new_run("users_full")).await.unwrap();
+    let other = store.open_run(&new_run("users_full")).await.unwrap();
+    let mut entries: Vec<_> =
+        ["e", "a", "d", "b"].iter().map(|k| entry(run, k, ActionState::Pending)).collect();
+    entries.push(entry(run, "c", ActionState::Done));
+    entries.push(entry(other, "f", ActionState::Pending));
     store.journal_actions(&entries, 1).await.unwrap();
 
-    let released = store.move_run_actions(first, ActionState::Held, ActionState::Pending, 2);
-    assert_eq!(released.await.unwrap(), 2);
-    let dropped = store.move_run_actions(second, ActionState::Held, ActionState::Rejected, 2);
-    assert_eq!(dropped.await.unwrap(), 1);
-    assert_eq!(store.run_actions(first).await.unwrap().len(), 2);
-    assert!(store.actions_in_state("acme", ActionState::Held).await.unwrap().is_empty());
+    let keys = |page: Vec<JournalEntry>| page.into_iter().map(|e| e.key).collect::<Vec<_>>();
+    let scope = ActionScope::Run(run);
+    assert_eq!(keys(store.pending_actions(scope, None, 2).await.unwrap()), ["a", "b"]);
+    assert_eq!(keys(store.pending_actions(scope, Some("b"), 2).await.unwrap()), ["d", "e"]);
+    assert!(store.pending_actions(scope, Some("e"), 2).await.unwrap().is_empty());
+    let all = ActionScope::Resource { customer: "acme", resource: "users" };
+    assert_eq!(keys(store.pending_actions(all, Some("d"), 10).await.unwrap()), ["e", "f"]);
+}
+
+async fn a_settlement_writes_every_change_of_a_batch(store: &Store) {
+    let run = store.open_run(&new_run("users_full")).await.unwrap();
+    let entries: Vec<_> = ["push", "gone", "fail", "skip"]
+        .iter()
+        .map(|k| entry(run, k, ActionState::Pending))
+        .collect();
+    store.journal_actions(&entries, 1).await.unwrap();
+    store.upsert_partner_states(&[row(2, 10, "a")]).await.unwrap();
+    store.add_dead_letter("acme", "users", 1, "push failed: 503", 1).await.unwrap();
+
+    let mut batch = settlement(vec![
+        settled("push", 1, ActionState::Done, None),
+        settled("gone", 2, ActionState::Done, None),
+        settled("fail", 3, ActionState::Failed, Some("503")),
+        Settled {
+            error: Some("superseded".into()),
+            ..settled("skip", 4, ActionState::Skipped, None)
+        },
+    ]);
+    batch.pushed.push(row(1, 20, "pushed"));
+    batch.deleted.push(2);
+    batch.alerts.push(Alert {
+        customer: "acme".into(),
+        run_id: Some(run),
+        severity: "low".into(),
+        kind: "plugin".into(),
+        message: "look at user 3".into(),
+        created_at: 5,
+    });
+    assert_eq!(store.settle(&batch, 5).await.unwrap(), [true, true, true, true]);
+
+    assert_eq!(store.partner_states("acme", "users", &[1]).await.unwrap(), [row(1, 20, "pushed")]);
+    assert_eq!(store.live_partner_ids("acme", "users").await.unwrap(), [1]);
+    let open = store.open_dead_letters("acme", "users").await.unwrap();
+    let open: Vec<_> = open.iter().map(|d| (d.record_id, d.reason.as_str())).collect();
+    assert_eq!(open, [(3, "reprocess failed: 503")], "user 1's letter resolved, user 3's added");
+    assert_eq!(store.alerts("acme", 10).await.unwrap()[0].message, "look at user 3");
+    let states: Vec<_> =
+        store.run_actions(run).await.unwrap().into_iter().map(|e| (e.key, e.state)).collect();
+    assert!(states.contains(&("skip".into(), ActionState::Skipped)), "{states:?}");
+    assert!(states.contains(&("fail".into(), ActionState::Failed)), "{states:?}");
 }
 
 async fn reviews_are_decided_once(store: &Store) {
