@@ -230,9 +230,9 @@ impl Executor<'_> {
         Ok(Effect::Pushed(partner_row(target, &record, updated_at, now_micros())))
     }
 
-    /// Deletes the record downstream; partner state marks it when the batch settles. A deletion the run
-    /// could not confirm is confirmed now; a record that still exists is left alone, with an
-    /// alert.
+    /// Deletes the record downstream; partner state marks it when the batch settles. A deletion
+    /// the run could not confirm is confirmed now; a record that still exists is left alone,
+    /// with an alert.
     async fn delete(
         &self,
         entry: &JournalEntry,

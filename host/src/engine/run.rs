@@ -146,7 +146,11 @@ async fn detect_and_act(
     let found = match detected {
         Ok(found) => found,
         Err(error) => {
-            // The breaker never saw the whole run: what it staged must not be carried out.
+            // What the run found stays on record, but the breaker never saw the whole run: what
+            // it staged must not be carried out.
+            if let Err(flushing) = sink.flush_findings().await {
+                tracing::warn!(run_id, error = %flushing, "findings of a failed run not recorded");
+            }
             if let Err(dropping) = store.drop_staged(run_id).await {
                 tracing::warn!(run_id, error = %dropping, "staged actions could not be dropped");
             }

@@ -65,6 +65,12 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
+    /// Writes the buffered findings and drops the buffered actions: for a run that failed.
+    pub async fn flush_findings(&mut self) -> Result<(), StoreError> {
+        self.staged.clear();
+        self.flush().await
+    }
+
     /// Writes what is still buffered.
     pub async fn flush(&mut self) -> Result<(), StoreError> {
         let store = self.ctx.target.store;

@@ -1,7 +1,7 @@
 //! The one wasmtime engine of the process, its epoch ticker and the linker plugins see.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -70,6 +70,9 @@ impl PluginEngine {
 #[derive(Debug, Default)]
 pub(super) struct Ticker {
     busy: AtomicUsize,
+    /// Set while the ticker waits for a call. Waking it is a system call, so a call pays for
+    /// one only when the ticker is actually asleep, not on every call.
+    parked: AtomicBool,
     lock: Mutex<()>,
     wake: Condvar,
 }
@@ -81,15 +84,26 @@ impl Ticker {
     /// Marks a call in flight until the returned guard is dropped.
     pub(super) fn busy(self: &Arc<Self>) -> Busy {
         self.busy.fetch_add(1, Ordering::SeqCst);
-        // Taking the lock means the ticker is either still to check `busy`, or already waiting
-        // and about to be woken: the wake-up cannot fall between the two.
-        let _held = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.wake.notify_one();
+        // Both sides write one flag and then read the other's, sequentially consistent: either
+        // the ticker sees this call and does not wait, or this call sees the ticker parked and
+        // wakes it under the lock the ticker holds from its check until it waits.
+        if self.parked.load(Ordering::SeqCst) {
+            let _held = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.wake.notify_one();
+        }
         Busy(Arc::clone(self))
     }
 
     fn idle(&self) -> bool {
         self.busy.load(Ordering::SeqCst) == 0
+    }
+
+    /// Waits until a call is in flight, or `longest` has passed.
+    fn park(&self, longest: Duration) {
+        let held = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.parked.store(true, Ordering::SeqCst);
+        let _ = self.wake.wait_timeout_while(held, longest, |_| self.idle());
+        self.parked.store(false, Ordering::SeqCst);
     }
 }
 
@@ -108,10 +122,8 @@ fn start_epoch_ticker(engine: &Engine, tick: Duration, ticker: Arc<Ticker>) {
         .spawn(move || {
             loop {
                 if ticker.idle() {
-                    let held = ticker.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                     // Wakes now and then even when idle, to notice the engine is gone.
-                    let wait = Duration::from_secs(1);
-                    let _ = ticker.wake.wait_timeout_while(held, wait, |_| ticker.idle());
+                    ticker.park(Duration::from_secs(1));
                 } else {
                     std::thread::sleep(tick);
                 }

@@ -125,6 +125,16 @@ impl World {
 
     /// Runs `pass` for customer `index` the day after the failures.
     async fn run(&self, index: usize, pass: Pass, dry_run: bool) -> RunSummary {
+        self.try_run(index, pass, dry_run).await.expect("the run succeeds")
+    }
+
+    /// Runs `pass` for customer `index` the day after the failures; the run may fail.
+    async fn try_run(
+        &self,
+        index: usize,
+        pass: Pass,
+        dry_run: bool,
+    ) -> Result<RunSummary, reconciler::engine::RunError> {
         self.sim.control().set_time(fault_day() + chrono::Duration::hours(28));
         let customer = &self.customers[index];
         let ctx = RunContext {
@@ -138,7 +148,7 @@ impl World {
             dry_run,
             progress: &Quiet,
         };
-        run_task(&ctx, &Task::new("users", pass)).await.expect("the run succeeds")
+        run_task(&ctx, &Task::new("users", pass)).await
     }
 
     /// Whether the run's findings name every record of the failure.
@@ -497,4 +507,37 @@ async fn an_action_carried_out_late_never_pushes_an_older_version() {
     assert_eq!(after.version, before.version, "the older version was not pushed");
     let actions = store.run_actions(run).await.expect("actions");
     assert_eq!(actions[0].state, ActionState::Skipped);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_fails_midway_carries_out_nothing_and_the_next_run_repairs_all() {
+    let world = World::new(1, 60, Thresholds::default()).await;
+    // Drift on the first page, a listing that breaks on the third.
+    let id = users_of(&world.control, world.customers[0].org)[0];
+    let phone = serde_json::json!({"phone": "+1 555 0100 999"});
+    world.control.update_silently(vomo_sim::Resource::Users, id, phone).expect("drift");
+    let crm_phone = || world.crm.get("users", &id.to_string()).map(|r| r.data["phone"].clone());
+    world.control.inject(vomo_sim::Fault::ServerError {
+        path: "/users".into(),
+        page: 3,
+        count: 10,
+        customer: None,
+    });
+
+    let error = world.try_run(0, Pass::Full, false).await.expect_err("page 3 never answers");
+    assert!(error.to_string().contains("users"), "{error}");
+    let runs = world.wiring.store.recent_runs("c0", 10).await.expect("runs");
+    let failed = runs.first().expect("the failed run is recorded");
+    assert_eq!(failed.outcome, reconciler::store::RunOutcome::Failed);
+    let findings = world.wiring.store.findings(failed.id).await.expect("findings");
+    assert!(findings.iter().any(|f| f.record_id == u64::from(id)), "the drift was found");
+    let staged = world.wiring.store.run_actions(failed.id).await.expect("journal");
+    assert!(staged.is_empty(), "what the failed run found is not left to carry out: {staged:?}");
+    assert_ne!(crm_phone(), Some(serde_json::json!("+1 555 0100 999")), "nothing was pushed");
+
+    world.control.clear_faults();
+    let run = world.run(0, Pass::Full, false).await;
+    // The drifted record is reprocessed and an alert says why.
+    assert_eq!((run.executed.taken, run.executed.failed), (2, 0), "{run:?}");
+    assert_eq!(crm_phone(), Some(serde_json::json!("+1 555 0100 999")), "the next run repairs");
 }
