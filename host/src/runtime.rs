@@ -11,6 +11,7 @@ mod engine;
 mod error;
 mod imports;
 mod instance;
+mod lift;
 mod limits;
 mod plugin;
 mod quarantine;

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use wasmtime::Store;
+use wasmtime::component::Func;
 
 use super::error::{PluginError, TrapKind};
+use super::lift::{self, Oversized};
 use super::plugin::Plugin;
 use super::sandbox::{PluginState, Settings};
 use super::validate;
@@ -26,6 +28,10 @@ pub struct PluginInstance {
 struct Live {
     store: Store<PluginState>,
     bindings: RulePlugin,
+    /// `compare` and `plan`, called through the bounded result types of [`lift`] rather than
+    /// the bindings, whose results are copied whole before anything can look at them.
+    compare: Func,
+    plan: Func,
 }
 
 impl PluginInstance {
@@ -40,18 +46,16 @@ impl PluginInstance {
 
     /// Calls `describe`; the host validates the result when it loads the plugin.
     pub fn describe(&mut self) -> Result<Description, PluginError> {
-        self.call("describe", |b, s| b.vomo_reconcile_rules().call_describe(s))
+        self.call("describe", |live| {
+            live.bindings.vomo_reconcile_rules().call_describe(&mut live.store)
+        })
     }
 
     /// Compares the sides of one record and returns validated findings.
-    // FIXME: results are lifted into host memory before they are validated, so a plugin can make
-    // the host copy many findings whose strings share one large buffer in guest memory. Goes away
-    // when the exports are called through typed functions returning `WasmList`/`WasmStr`, checked
-    // for counts and lengths before anything is copied.
     pub fn compare(&mut self, sides: &Comparison) -> Result<Vec<Finding>, PluginError> {
         let result =
-            self.call("compare", |b, s| b.vomo_reconcile_rules().call_compare(s, sides))?;
-        let findings = self.rule("compare", result)?;
+            self.call("compare", |live| lift::compare(live.compare, &mut live.store, sides))?;
+        let findings = self.rule("compare", lift::owned(result))?;
         validate::findings(self.plugin.description(), &findings)
             .map_err(|reason| self.plugin.invalid("compare", reason))?;
         Ok(findings)
@@ -59,8 +63,8 @@ impl PluginInstance {
 
     /// Asks for the corrective actions of one record's findings, validated.
     pub fn plan(&mut self, findings: &[Finding]) -> Result<Vec<Action>, PluginError> {
-        let result = self.call("plan", |b, s| b.vomo_reconcile_rules().call_plan(s, findings))?;
-        let actions = self.rule("plan", result)?;
+        let result = self.call("plan", |live| lift::plan(live.plan, &mut live.store, findings))?;
+        let actions = self.rule("plan", lift::owned(result))?;
         validate::actions(findings, &actions)
             .map_err(|reason| self.plugin.invalid("plan", reason))?;
         Ok(actions)
@@ -74,8 +78,9 @@ impl PluginInstance {
         outcome: &DetailOutcome,
     ) -> Result<MissingVerdict, PluginError> {
         let function = "classify-missing";
-        let result = self.call(function, |b, s| {
-            b.vomo_reconcile_rules().call_classify_missing(s, id, outcome)
+        let result = self.call(function, |live| {
+            let rules = live.bindings.vomo_reconcile_rules();
+            rules.call_classify_missing(&mut live.store, id, outcome)
         })?;
         let verdict = self.rule(function, result)?;
         validate::verdict(outcome, &verdict)
@@ -96,11 +101,12 @@ impl PluginInstance {
     }
 
     /// Runs one export under the deadline and the memory cap. A trap discards the instance and
-    /// counts towards quarantine; the next call starts from a fresh one.
+    /// counts towards quarantine; the next call starts from a fresh one. A result refused while
+    /// it was lifted discards the instance too (its call never finished) but is no trap.
     fn call<T>(
         &mut self,
         function: &'static str,
-        run: impl FnOnce(&RulePlugin, &mut Store<PluginState>) -> wasmtime::Result<T>,
+        run: impl FnOnce(&mut Live) -> wasmtime::Result<T>,
     ) -> Result<T, PluginError> {
         if self.plugin.is_quarantined(&self.customer) {
             return Err(self.quarantined());
@@ -111,8 +117,12 @@ impl PluginInstance {
         live.store.data_mut().begin_call();
         live.store.set_epoch_deadline(ticks);
 
-        match run(&live.bindings, &mut live.store) {
+        match run(live) {
             Ok(value) => Ok(value),
+            Err(error) if error.downcast_ref::<Oversized>().is_some() => {
+                self.live = None;
+                Err(self.plugin.invalid(function, error.to_string()))
+            }
             Err(error) => {
                 let kind = trap_kind(&error, live.store.data().limiter.refused);
                 self.live = None;
@@ -145,11 +155,21 @@ impl PluginInstance {
         // With epoch interruption on, a store without a deadline traps even while instantiating.
         store.set_epoch_deadline(limits.deadline_ticks());
 
-        let bindings = inner.pre.instantiate(&mut store).map_err(|error| PluginError::Sandbox {
+        let sandbox = |error: wasmtime::Error| PluginError::Sandbox {
             plugin: inner.name.to_string(),
             reason: format!("{error:#}"),
-        })?;
-        Ok(Live { store, bindings })
+        };
+        let instance = inner.pre.instance_pre().instantiate(&mut store).map_err(sandbox)?;
+        let bindings = RulePlugin::new(&mut store, &instance).map_err(sandbox)?;
+
+        let wrong_world = |error: wasmtime::Error| PluginError::WrongWorld {
+            plugin: inner.name.to_string(),
+            reason: format!("{error:#}"),
+        };
+        let mut export = |index| instance.get_func(&mut store, index).expect("the world has it");
+        let (compare, plan) = (export(&inner.exports.compare), export(&inner.exports.plan));
+        lift::check(&mut store, compare, plan).map_err(wrong_world)?;
+        Ok(Live { store, bindings, compare, plan })
     }
 
     fn quarantined(&self) -> PluginError {

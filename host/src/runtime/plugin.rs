@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use wasmtime::component::Component;
+use wasmtime::component::{Component, ComponentExportIndex};
 
 use super::engine::PluginEngine;
 use super::error::PluginError;
@@ -14,6 +14,15 @@ use super::quarantine::TrapWindow;
 use super::sandbox::{PluginState, Settings};
 use super::{imports, validate};
 use crate::bindings::{Description, RulePluginPre};
+
+/// The exported interface that holds the rules.
+const RULES: &str = "vomo:reconcile/rules@0.1.0";
+
+/// Where the rules the host calls through bounded result types sit in the component.
+pub(super) struct Exports {
+    pub compare: ComponentExportIndex,
+    pub plan: ComponentExportIndex,
+}
 
 /// A validated plugin, cheap to clone, from which warm instances are made.
 #[derive(Clone)]
@@ -26,6 +35,7 @@ pub(super) struct PluginInner {
     pub digest: String,
     pub engine: PluginEngine,
     pub pre: RulePluginPre<PluginState>,
+    pub exports: Exports,
     pub description: OnceLock<Description>,
     /// Traps per customer: one customer's data tripping the plugin never stops another's runs.
     pub traps: Mutex<HashMap<Arc<str>, TrapWindow>>,
@@ -47,6 +57,10 @@ impl Plugin {
         };
         let instance_pre = engine.linker.instantiate_pre(&component).map_err(wrong_world)?;
         let pre = RulePluginPre::new(instance_pre).map_err(wrong_world)?;
+        // The world check above guarantees the interface and both functions exist.
+        let rules = component.get_export_index(None, RULES).expect("the world has its rules");
+        let function = |name| component.get_export_index(Some(&rules), name).expect("a rule");
+        let exports = Exports { compare: function("compare"), plan: function("plan") };
 
         let plugin = Plugin {
             inner: Arc::new(PluginInner {
@@ -54,6 +68,7 @@ impl Plugin {
                 digest: blake3::hash(bytes).to_hex().to_string(),
                 engine: engine.clone(),
                 pre,
+                exports,
                 description: OnceLock::new(),
                 traps: Mutex::new(HashMap::new()),
                 any_quarantined: AtomicBool::new(false),
