@@ -9,7 +9,7 @@ use reconciler::bindings::vomo::reconcile::{host, types};
 use reconciler::bindings::{Comparison, Datetime, Entity, ExternalSide};
 use reconciler::bindings::{RulePlugin, Value};
 use reconciler::runtime::{PluginEngine, RuntimeLimits, Settings};
-use reconciler::sides::partner_entry;
+use reconciler::sides::{Agreed, partner_entry};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -42,7 +42,7 @@ fn main() {
     report("warm instance, classify-missing (call floor)", || {
         warm.classify_missing(8205, &reconciler::bindings::DetailOutcome::Gone).expect("classify");
     });
-    let vomo_only = Comparison { partner: None, ..same.clone() };
+    let vomo_only = alone("+1 (555) 010-0199");
     report("warm instance, VOMO side only", || {
         warm.compare(&vomo_only).expect("compare");
     });
@@ -56,28 +56,38 @@ fn main() {
 }
 
 fn record(vomo_phone: &str, partner_phone: &str) -> Comparison {
-    let values = |phone: &str| -> Vec<Value> {
-        [
-            ("email", "ann.lee@example.org"),
-            ("first_name", "Ann"),
-            ("last_name", "Lee"),
-            ("phone", phone),
-            ("address", "321 Pine Rd, McKinney, TX 75069, USA"),
-            ("birthday", "1975-12-01"),
-            ("gender", "F"),
-            ("user_status", "VERIFIED"),
-            ("membership_status", "ACCEPTED"),
-            ("membership_role", "VOLUNTEER"),
-        ]
-        .iter()
-        .map(|(_, v)| Value::Text(v.to_string()))
-        .collect()
-    };
-    let at = Datetime { seconds: 1_762_336_800, nanoseconds: 0 };
-    let vomo = Entity { id: 8205, updated_at: Some(at), values: values(vomo_phone) };
+    let mut vomo = Entity { id: 8205, updated_at: Some(AT), values: values(vomo_phone) };
     let snapshot = values(partner_phone).into_iter().map(Some).collect();
-    let partner = partner_entry(8205, at, snapshot, false, Some(&vomo));
+    // As the engine builds it: what both sides agree on is sent by neither.
+    let partner = partner_entry(8205, AT, snapshot, false, Some(&mut vomo), Agreed::BothSides);
     Comparison { vomo: Some(vomo), partner: Some(partner), external: ExternalSide::NotRead }
+}
+
+/// A record partner state does not hold: every VOMO value is sent.
+fn alone(phone: &str) -> Comparison {
+    let vomo = Entity { id: 8205, updated_at: Some(AT), values: values(phone) };
+    Comparison { vomo: Some(vomo), partner: None, external: ExternalSide::NotRead }
+}
+
+const AT: Datetime = Datetime { seconds: 1_762_336_800, nanoseconds: 0 };
+
+/// A users record with all ten compared fields set, in the plugin's order.
+fn values(phone: &str) -> Vec<Value> {
+    [
+        "ann.lee@example.org",
+        "Ann",
+        "Lee",
+        phone,
+        "321 Pine Rd, McKinney, TX 75069, USA",
+        "1975-12-01",
+        "F",
+        "VERIFIED",
+        "ACCEPTED",
+        "VOLUNTEER",
+    ]
+    .iter()
+    .map(|v| Value::Text(v.to_string()))
+    .collect()
 }
 
 fn report(label: &str, mut call: impl FnMut()) {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::bindings::{Action, Comparison, Datetime, Entity, ExternalSide, Finding, FindingKind};
-use crate::sides::partner_entry;
+use crate::sides::{Agreed, partner_entry};
 use crate::store::{Micros, PartnerRow, PartnerVersion};
 use crate::vomo::VomoRecord;
 
@@ -65,12 +65,13 @@ pub fn is_unchanged(
 pub fn partner_side(
     ctx: &RunContext<'_>,
     row: &PartnerRow,
-    vomo: Option<&Entity>,
+    vomo: Option<&mut Entity>,
+    agreed: Agreed,
 ) -> Result<crate::bindings::PartnerEntry, String> {
     let snapshot = values_from_snapshot(ctx.target.schema, &row.fields)
         .map_err(|reason| format!("partner state of record {} is unreadable: {reason}", row.id))?;
     let deleted = row.deleted_at.is_some();
-    Ok(partner_entry(row.id, datetime(row.updated_at), snapshot, deleted, vomo))
+    Ok(partner_entry(row.id, datetime(row.updated_at), snapshot, deleted, vomo, agreed))
 }
 
 /// One record to judge: VOMO's version if VOMO has it, partner state's, the external side.
@@ -86,9 +87,13 @@ pub async fn judge(ctx: &RunContext<'_>, cases: Vec<Case>) -> Result<Vec<Detecte
     let mut comparisons = Vec::with_capacity(cases.len());
     let mut unreadable = HashMap::new();
     for case in &cases {
-        let vomo = case.record.as_ref().map(VomoRecord::entity);
+        let mut vomo = case.record.as_ref().map(VomoRecord::entity);
+        let agreed = match case.external {
+            ExternalSide::NotRead => Agreed::BothSides,
+            _ => Agreed::PartnerSide,
+        };
         let partner = match &case.partner {
-            Some(row) => match partner_side(ctx, row, vomo.as_ref()) {
+            Some(row) => match partner_side(ctx, row, vomo.as_mut(), agreed) {
                 Ok(entry) => Some(entry),
                 Err(reason) => {
                     unreadable.insert(case.id, reason);

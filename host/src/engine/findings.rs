@@ -76,5 +76,6 @@ pub fn text(value: &Value) -> String {
         Value::IntegerList(items) => {
             items.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
         }
+        Value::Elided => "(not sent)".to_owned(),
     }
 }

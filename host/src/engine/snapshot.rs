@@ -50,8 +50,12 @@ fn hash_value(hasher: &mut blake3::Hasher, value: &Value) {
                 hasher.update(&item.to_le_bytes());
             });
         }
+        Value::Elided => unreachable!("{ELIDED_ONLY_IN_COMPARISONS}"),
     }
 }
+
+/// Records are read and stored whole; values are elided only in the copy sent to a plugin.
+const ELIDED_ONLY_IN_COMPARISONS: &str = "an elided value exists only inside a comparison";
 
 /// The compared values as a JSON object keyed by field name.
 pub fn snapshot_json(schema: &RecordSchema, values: &[Value]) -> String {
@@ -79,6 +83,7 @@ fn to_json(value: &Value) -> Json {
         Value::Text(t) => json!({ "text": t }),
         Value::TextList(items) => json!({ "text_list": items }),
         Value::IntegerList(items) => json!({ "integer_list": items }),
+        Value::Elided => unreachable!("{ELIDED_ONLY_IN_COMPARISONS}"),
     }
 }
 

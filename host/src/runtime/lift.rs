@@ -226,6 +226,8 @@ pub enum GuestValue {
     TextList(List<Text<ValueText>, ListItems>),
     #[component(name = "integer-list")]
     IntegerList(List<i64, ListItems>),
+    #[component(name = "elided")]
+    Elided,
 }
 
 #[derive(ComponentType, Lift)]
@@ -308,6 +310,7 @@ impl From<GuestValue> for Value {
             GuestValue::Text(t) => Value::Text(t.0),
             GuestValue::TextList(l) => Value::TextList(l.0.into_iter().map(|t| t.0).collect()),
             GuestValue::IntegerList(l) => Value::IntegerList(l.0),
+            GuestValue::Elided => Value::Elided,
         }
     }
 }

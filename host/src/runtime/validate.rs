@@ -130,6 +130,7 @@ fn value(value: &Value) -> Result<(), String> {
         Value::IntegerList(items) if items.len() > MAX_LIST => {
             Err(format!("{} list items", items.len()))
         }
+        Value::Elided => Err("a drift value is `elided`, which only the host may send".to_owned()),
         _ => Ok(()),
     }
 }
@@ -171,6 +172,16 @@ mod tests {
         assert!(findings(&users(), &[drift("email", FindingKind::SilentChange)]).is_ok());
         let error = findings(&users(), &[drift("password", FindingKind::ExternalDrift)]);
         assert!(error.expect_err("foreign field").contains("`password`"));
+    }
+
+    #[test]
+    fn a_drift_may_not_claim_an_elided_value() {
+        let mut elided = drift("email", FindingKind::SilentChange);
+        if let FindingKind::SilentChange(drift) = &mut elided.kind {
+            drift.actual = Value::Elided;
+        }
+        let error = findings(&users(), &[elided]).expect_err("elided is the host's word");
+        assert!(error.contains("`elided`"), "{error}");
     }
 
     #[test]

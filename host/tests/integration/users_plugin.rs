@@ -5,7 +5,7 @@ use reconciler::bindings::{
     ScopeReason, Value,
 };
 use reconciler::runtime::PluginInstance;
-use reconciler::sides::partner_entry;
+use reconciler::sides::{Agreed, partner_entry};
 
 use crate::support::{engine, settings};
 
@@ -60,9 +60,9 @@ fn at(seconds: i64) -> Datetime {
 }
 
 fn sides(vomo: Vec<Value>, updated: i64, partner: Vec<Value>, seen: i64) -> Comparison {
-    let vomo = Entity { id: 9, updated_at: Some(at(updated)), values: vomo };
+    let mut vomo = Entity { id: 9, updated_at: Some(at(updated)), values: vomo };
     let partner = partner.into_iter().map(Some).collect();
-    let partner = partner_entry(9, at(seen), partner, false, Some(&vomo));
+    let partner = partner_entry(9, at(seen), partner, false, Some(&mut vomo), Agreed::BothSides);
     Comparison { vomo: Some(vomo), partner: Some(partner), external: ExternalSide::NotRead }
 }
 

@@ -3,6 +3,9 @@
 use crate::{Datetime, FieldRule, Value};
 
 /// The value of the field `name`, found by its position among `rules`.
+///
+/// In a comparison's VOMO side this may be `Value::Elided`: partner state holds the same value,
+/// and the host did not send it.
 pub fn value<'a>(values: &'a [Value], rules: &[FieldRule], name: &str) -> Option<&'a Value> {
     let index = rules.iter().position(|r| r.name == name)?;
     values.get(index)
