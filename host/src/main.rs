@@ -46,9 +46,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 RunRequest { config, customer, task, dry_run: *dry_run, cache_dir: &cache_dir };
             let summary = runtime()?.block_on(commands::run::run(&request))?;
             if *json {
-                let mut value = serde_json::to_value(&summary)?;
-                value["process"] = serde_json::to_value(commands::usage::usage())?;
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                let usage = commands::usage::usage();
+                let output = commands::run::JsonOutput { summary: &summary, process: usage };
+                println!("{}", serde_json::to_string_pretty(&output)?);
             } else {
                 print!("{}", commands::run::render(&summary));
             }

@@ -39,7 +39,9 @@ pub struct RunSummary {
     pub drift: u64,
     /// Actions left pending by an earlier run and carried out before this one.
     pub recovered: Executed,
+    /// The first 1,000 actions planned; `planned` counts them all.
     pub actions: Vec<PlannedAction>,
+    pub planned: u64,
     pub executed: Executed,
     pub requests: u64,
     /// Why the breaker opened, when it did: the actions are held for review.
@@ -104,6 +106,7 @@ async fn run_recorded(
         drift: 0,
         recovered,
         actions: Vec::new(),
+        planned: 0,
         executed: Executed::default(),
         requests: 0,
         breaker: None,
@@ -123,7 +126,7 @@ async fn run_recorded(
         outcome = outcome.as_str(),
         checked = summary.checked,
         gaps = summary.gaps,
-        actions = summary.actions.len(),
+        actions = summary.planned,
         requests = summary.requests,
         "run finished"
     );
@@ -174,6 +177,7 @@ async fn detect_and_act(
     summary.audit = found.audit.clone();
     summary.breaker = breaker::evaluate(task.pass, &tally, ctx.thresholds);
     summary.actions = std::mem::take(&mut sink.planned);
+    summary.planned = sink.planned_count;
     if ctx.dry_run {
         return Ok(());
     }

@@ -14,6 +14,9 @@ use super::journal::{self, PlannedAction};
 
 /// Findings or staged actions written at a time.
 const FLUSH: usize = 1_000;
+/// Planned actions a run's summary lists; the rest are counted. The journal holds them all, and
+/// a million-user dry run listing every one would keep them all in memory.
+pub const LISTED: usize = 1_000;
 
 /// Receives what a pass detects, a batch at a time.
 pub struct Sink<'a> {
@@ -23,8 +26,10 @@ pub struct Sink<'a> {
     pub tally: Tally,
     /// Records the plugin could not judge.
     pub plugin_failures: u64,
-    /// What the run plans, as a dry run lists it.
+    /// The first [`LISTED`] actions the run plans, as a dry run lists them.
     pub planned: Vec<PlannedAction>,
+    /// Every action the run plans, listed or not.
+    pub planned_count: u64,
     findings: Vec<FindingRow>,
     staged: Vec<JournalEntry>,
 }
@@ -37,6 +42,7 @@ impl<'a> Sink<'a> {
             tally: Tally::default(),
             plugin_failures: 0,
             planned: Vec::new(),
+            planned_count: 0,
             findings: Vec::new(),
             staged: Vec::new(),
         }
@@ -55,7 +61,9 @@ impl<'a> Sink<'a> {
         }
         let (entries, planned) =
             journal::entries(self.ctx, self.run_id, &detected, ActionState::Staged);
-        self.planned.extend(planned);
+        self.planned_count += planned.len() as u64;
+        let room = LISTED.saturating_sub(self.planned.len());
+        self.planned.extend(planned.into_iter().take(room));
         if !self.ctx.dry_run {
             self.staged.extend(entries);
         }
