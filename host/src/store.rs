@@ -121,7 +121,10 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             // One writer at a time is what SQLite allows anyway; a single connection avoids
-            // `database is locked` between our own writers.
+            // `database is locked` between our own writers. Statements built for a batch are
+            // not kept in the connection's statement cache (`persistent(false)` on every multi-row
+            // write): each batch size is another statement, a prepared statement of hundreds of
+            // rows is tens of kilobytes, and a run with much drift filled the cache with them.
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_with(options)

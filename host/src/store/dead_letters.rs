@@ -90,7 +90,12 @@ impl Store {
         for chunk in record_ids.chunks(500) {
             on_pool!(self, |pool| {
                 let mut update = resolve_statement(customer, resource, chunk, now);
-                let done = update.build().execute(pool).await.map_err(query_error(doing))?;
+                let done = update
+                    .build()
+                    .persistent(false)
+                    .execute(pool)
+                    .await
+                    .map_err(query_error(doing))?;
                 resolved += done.rows_affected();
             });
         }

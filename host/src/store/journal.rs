@@ -112,7 +112,12 @@ impl Store {
                         .push_bind(now);
                 });
                 insert.push(on_conflict);
-                let done = insert.build().execute(&mut *tx).await.map_err(query_error(doing))?;
+                let done = insert
+                    .build()
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error(doing))?;
                 added += done.rows_affected();
             }
             tx.commit().await.map_err(query_error(doing))?;

@@ -42,7 +42,12 @@ impl Store {
                     " ON CONFLICT (customer, project_date_id, user_id) DO UPDATE SET \
                      status = excluded.status, seen_at = excluded.seen_at",
                 );
-                insert.build().execute(&mut *tx).await.map_err(query_error(doing))?;
+                insert
+                    .build()
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error(doing))?;
             }
             tx.commit().await.map_err(query_error(doing))
         })

@@ -60,7 +60,12 @@ impl Store {
             let mut tx = pool.begin().await.map_err(query_error(doing))?;
             for chunk in rows.chunks(BATCH) {
                 let mut insert = upsert_statement(chunk);
-                insert.build().execute(&mut *tx).await.map_err(query_error(doing))?;
+                insert
+                    .build()
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error(doing))?;
             }
             tx.commit().await.map_err(query_error(doing))
         })

@@ -216,7 +216,12 @@ impl Store {
                         .push_bind(&f.severity)
                         .push_bind(&f.detail);
                 });
-                insert.build().execute(&mut *tx).await.map_err(query_error(doing))?;
+                insert
+                    .build()
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error(doing))?;
             }
             tx.commit().await.map_err(query_error(doing))
         })

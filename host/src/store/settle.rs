@@ -67,11 +67,21 @@ impl Store {
             }
             for chunk in pushed.chunks(BATCH) {
                 let mut insert = upsert_statement(chunk);
-                insert.build().execute(&mut *tx).await.map_err(query_error(doing))?;
+                insert
+                    .build()
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error(doing))?;
             }
             for chunk in resolved.chunks(BATCH) {
                 let mut update = resolve_statement(customer, resource, chunk, now);
-                update.build().execute(&mut *tx).await.map_err(query_error(doing))?;
+                update
+                    .build()
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error(doing))?;
             }
             for id in &batch.deleted {
                 sqlx::query(MARK_DELETED)
