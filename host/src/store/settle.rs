@@ -1,7 +1,10 @@
 //! Settling a batch of carried-out actions: their new states in the journal and everything they
 //! changed (partner state, dead letters, alerts) in one transaction, one commit for the batch.
 
-use super::alerts::ADD_ALERT;
+use std::collections::{BTreeMap, HashSet};
+
+use sqlx::{QueryBuilder, Row};
+
 use super::dead_letters::{ADD_DEAD_LETTER, resolve_statement};
 use super::partner::{MARK_DELETED, upsert_statement};
 use super::{ActionState, Alert, Micros, PartnerRow, Store, StoreResult, last_per_key};
@@ -43,28 +46,31 @@ impl Store {
     /// and its failure adds no dead letter.
     pub async fn settle(&self, batch: &Settlement, now: Micros) -> StoreResult<Vec<bool>> {
         let doing = "settling carried-out actions";
-        let state = "UPDATE action_journal SET state = $1, error = $2, updated_at = $3, \
-                     attempts = attempts + $4 WHERE key = $5 AND state = 'pending'";
         let (customer, resource) = (batch.customer.as_str(), batch.resource.as_str());
         let pushed = last_per_key(&batch.pushed, |r| r.id);
         let resolved: Vec<u64> = pushed.iter().map(|r| r.id).collect();
+        let outcomes = outcomes(&batch.actions);
 
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await.map_err(query_error(doing))?;
-            let mut moved = Vec::with_capacity(batch.actions.len());
-            for action in &batch.actions {
-                let tried = i64::from(matches!(action.to, ActionState::Done | ActionState::Failed));
-                let done = sqlx::query(state)
-                    .bind(action.to.as_str())
-                    .bind(action.error.as_deref())
-                    .bind(now)
-                    .bind(tried)
-                    .bind(&action.key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error(doing))?;
-                moved.push(done.rows_affected() == 1);
+            let mut moved_keys = HashSet::new();
+            for (outcome, keys) in &outcomes {
+                for chunk in keys.chunks(BATCH) {
+                    let mut update = state_statement(outcome, chunk, now);
+                    let rows = update
+                        .build()
+                        .persistent(false)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(query_error(doing))?;
+                    for row in rows {
+                        let key: String = row.try_get(0).map_err(query_error(doing))?;
+                        moved_keys.insert(key);
+                    }
+                }
             }
+            let moved: Vec<bool> =
+                batch.actions.iter().map(|action| moved_keys.contains(&action.key)).collect();
             for chunk in pushed.chunks(BATCH) {
                 let mut insert = upsert_statement(chunk);
                 insert
@@ -106,14 +112,11 @@ impl Store {
                     .await
                     .map_err(query_error(doing))?;
             }
-            for raised in &batch.alerts {
-                sqlx::query(ADD_ALERT)
-                    .bind(&raised.customer)
-                    .bind(raised.run_id)
-                    .bind(&raised.severity)
-                    .bind(&raised.kind)
-                    .bind(&raised.message)
-                    .bind(raised.created_at)
+            for chunk in batch.alerts.chunks(BATCH) {
+                let mut insert = alerts_statement(chunk);
+                insert
+                    .build()
+                    .persistent(false)
                     .execute(&mut *tx)
                     .await
                     .map_err(query_error(doing))?;
@@ -122,4 +125,67 @@ impl Store {
             Ok(moved)
         })
     }
+}
+
+/// Where a group of actions moves, and what the journal records with it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Outcome<'a> {
+    to: &'a str,
+    error: Option<&'a str>,
+    /// 1 when the action was tried (done or failed), 0 when it was skipped.
+    tried: i64,
+}
+
+/// The batch's actions grouped by outcome, so each group moves in one statement: nearly every
+/// action of a batch comes to the same end, and a statement per action was a round trip each.
+fn outcomes(actions: &[Settled]) -> BTreeMap<Outcome<'_>, Vec<&str>> {
+    let mut groups: BTreeMap<Outcome<'_>, Vec<&str>> = BTreeMap::new();
+    for action in actions {
+        let tried = i64::from(matches!(action.to, ActionState::Done | ActionState::Failed));
+        let outcome = Outcome { to: action.to.as_str(), error: action.error.as_deref(), tried };
+        groups.entry(outcome).or_default().push(&action.key);
+    }
+    groups
+}
+
+/// Moves the pending ones among `keys` to `outcome`, returning the keys it moved.
+fn state_statement<DB>(outcome: &Outcome<'_>, keys: &[&str], now: Micros) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    DB::Arguments: Default,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut update = QueryBuilder::new("UPDATE action_journal SET state = ");
+    update.push_bind(outcome.to).push(", error = ");
+    update.push_bind(outcome.error).push(", updated_at = ").push_bind(now);
+    update.push(", attempts = attempts + ").push_bind(outcome.tried);
+    update.push(" WHERE state = 'pending' AND key IN (");
+    let mut list = update.separated(", ");
+    for key in keys {
+        list.push_bind(*key);
+    }
+    update.push(") RETURNING key");
+    update
+}
+
+/// Inserts `alerts` in one statement.
+fn alerts_statement<DB>(alerts: &[Alert]) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    DB::Arguments: Default,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut insert = QueryBuilder::new(
+        "INSERT INTO alerts (customer, run_id, severity, kind, message, created_at) ",
+    );
+    insert.push_values(alerts, |mut row, alert| {
+        row.push_bind(alert.customer.as_str()).push_bind(alert.run_id);
+        row.push_bind(alert.severity.as_str()).push_bind(alert.kind.as_str());
+        row.push_bind(alert.message.as_str()).push_bind(alert.created_at);
+    });
+    insert
 }

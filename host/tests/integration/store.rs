@@ -316,6 +316,11 @@ async fn a_settlement_writes_every_change_of_a_batch(store: &Store) {
         store.run_actions(run).await.unwrap().into_iter().map(|e| (e.key, e.state)).collect();
     assert!(states.contains(&("skip".into(), ActionState::Skipped)), "{states:?}");
     assert!(states.contains(&("fail".into(), ActionState::Failed)), "{states:?}");
+
+    // Settled again (a repeated batch): nothing is pending any more, so nothing moves twice.
+    let again = Settlement { pushed: Vec::new(), deleted: Vec::new(), alerts: Vec::new(), ..batch };
+    assert_eq!(store.settle(&again, 6).await.unwrap(), [false, false, false, false]);
+    assert_eq!(store.open_dead_letters("acme", "users").await.unwrap().len(), 1, "no second");
 }
 
 async fn reviews_are_decided_once(store: &Store) {
