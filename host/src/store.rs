@@ -92,6 +92,22 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Runs a statement built for one batch with `execute` or `fetch_all`, naming what the store was
+/// doing if it fails. Such statements stay out of the connection's statement cache: each batch
+/// size is another statement, a prepared statement of hundreds of rows is tens of kilobytes, and
+/// a run with much drift filled the cache with them.
+macro_rules! run_batch {
+    ($builder:expr, $method:ident, $on:expr, $doing:expr) => {
+        $builder
+            .build()
+            .persistent(false)
+            .$method($on)
+            .await
+            .map_err($crate::store::query_error($doing))
+    };
+}
+pub(crate) use run_batch;
+
 impl Store {
     /// Opens the store at `url` and applies migrations: `postgres://…` for PostgreSQL, anything
     /// else (`sqlite://file.db` or a plain path) for a SQLite file, created if missing.
@@ -121,10 +137,7 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             // One writer at a time is what SQLite allows anyway; a single connection avoids
-            // `database is locked` between our own writers. Statements built for a batch are
-            // not kept in the connection's statement cache (`persistent(false)` on every multi-row
-            // write): each batch size is another statement, a prepared statement of hundreds of
-            // rows is tens of kilobytes, and a run with much drift filled the cache with them.
+            // `database is locked` between our own writers.
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_with(options)

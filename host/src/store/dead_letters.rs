@@ -2,7 +2,7 @@
 
 use sqlx::QueryBuilder;
 
-use super::{Micros, Store, StoreResult, column, on_pool, query_error};
+use super::{Micros, Store, StoreResult, column, on_pool, query_error, run_batch};
 
 /// One record whose processing failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,12 +90,7 @@ impl Store {
         for chunk in record_ids.chunks(500) {
             on_pool!(self, |pool| {
                 let mut update = resolve_statement(customer, resource, chunk, now);
-                let done = update
-                    .build()
-                    .persistent(false)
-                    .execute(pool)
-                    .await
-                    .map_err(query_error(doing))?;
+                let done = run_batch!(update, execute, pool, doing)?;
                 resolved += done.rows_affected();
             });
         }

@@ -4,7 +4,9 @@
 use sqlx::QueryBuilder;
 
 use super::reviews::QUEUE_REVIEW;
-use super::{Micros, Review, RunId, Store, StoreError, StoreResult, column, on_pool, query_error};
+use super::{
+    Micros, Review, RunId, Store, StoreError, StoreResult, column, on_pool, query_error, run_batch,
+};
 
 /// The conflict clause of staging: a key staged by a run that never released it belongs to
 /// whichever run detects the same action next.
@@ -112,12 +114,7 @@ impl Store {
                         .push_bind(now);
                 });
                 insert.push(on_conflict);
-                let done = insert
-                    .build()
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error(doing))?;
+                let done = run_batch!(insert, execute, &mut *tx, doing)?;
                 added += done.rows_affected();
             }
             tx.commit().await.map_err(query_error(doing))?;

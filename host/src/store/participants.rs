@@ -3,7 +3,7 @@
 
 use sqlx::QueryBuilder;
 
-use super::{Micros, Store, StoreResult, column, last_per_key, on_pool, query_error};
+use super::{Micros, Store, StoreResult, column, last_per_key, on_pool, query_error, run_batch};
 
 /// One user on one project date.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,12 +42,7 @@ impl Store {
                     " ON CONFLICT (customer, project_date_id, user_id) DO UPDATE SET \
                      status = excluded.status, seen_at = excluded.seen_at",
                 );
-                insert
-                    .build()
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error(doing))?;
+                run_batch!(insert, execute, &mut *tx, doing)?;
             }
             tx.commit().await.map_err(query_error(doing))
         })

@@ -2,7 +2,7 @@
 
 use sqlx::QueryBuilder;
 
-use super::{Micros, Store, StoreResult, column, last_per_key, on_pool, query_error};
+use super::{Micros, Store, StoreResult, column, last_per_key, on_pool, query_error, run_batch};
 
 /// Rows per multi-row statement; well under both backends' bind limits.
 const BATCH: usize = 500;
@@ -60,12 +60,7 @@ impl Store {
             let mut tx = pool.begin().await.map_err(query_error(doing))?;
             for chunk in rows.chunks(BATCH) {
                 let mut insert = upsert_statement(chunk);
-                insert
-                    .build()
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error(doing))?;
+                run_batch!(insert, execute, &mut *tx, doing)?;
             }
             tx.commit().await.map_err(query_error(doing))
         })

@@ -2,7 +2,7 @@
 
 use sqlx::QueryBuilder;
 
-use super::{Micros, Store, StoreError, StoreResult, column, on_pool, query_error};
+use super::{Micros, Store, StoreError, StoreResult, column, on_pool, query_error, run_batch};
 
 /// A run's id in the store.
 pub type RunId = i64;
@@ -216,12 +216,7 @@ impl Store {
                         .push_bind(&f.severity)
                         .push_bind(&f.detail);
                 });
-                insert
-                    .build()
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error(doing))?;
+                run_batch!(insert, execute, &mut *tx, doing)?;
             }
             tx.commit().await.map_err(query_error(doing))
         })

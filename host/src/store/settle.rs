@@ -8,7 +8,7 @@ use sqlx::{QueryBuilder, Row};
 use super::dead_letters::{ADD_DEAD_LETTER, resolve_statement};
 use super::partner::{MARK_DELETED, upsert_statement};
 use super::{ActionState, Alert, Micros, PartnerRow, Store, StoreResult, last_per_key};
-use super::{on_pool, query_error};
+use super::{on_pool, query_error, run_batch};
 
 /// Rows per multi-row statement.
 const BATCH: usize = 500;
@@ -57,12 +57,7 @@ impl Store {
             for (outcome, keys) in &outcomes {
                 for chunk in keys.chunks(BATCH) {
                     let mut update = state_statement(outcome, chunk, now);
-                    let rows = update
-                        .build()
-                        .persistent(false)
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(query_error(doing))?;
+                    let rows = run_batch!(update, fetch_all, &mut *tx, doing)?;
                     for row in rows {
                         let key: String = row.try_get(0).map_err(query_error(doing))?;
                         moved_keys.insert(key);
@@ -73,21 +68,11 @@ impl Store {
                 batch.actions.iter().map(|action| moved_keys.contains(&action.key)).collect();
             for chunk in pushed.chunks(BATCH) {
                 let mut insert = upsert_statement(chunk);
-                insert
-                    .build()
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error(doing))?;
+                run_batch!(insert, execute, &mut *tx, doing)?;
             }
             for chunk in resolved.chunks(BATCH) {
                 let mut update = resolve_statement(customer, resource, chunk, now);
-                update
-                    .build()
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error(doing))?;
+                run_batch!(update, execute, &mut *tx, doing)?;
             }
             for id in &batch.deleted {
                 sqlx::query(MARK_DELETED)
@@ -114,12 +99,7 @@ impl Store {
             }
             for chunk in batch.alerts.chunks(BATCH) {
                 let mut insert = alerts_statement(chunk);
-                insert
-                    .build()
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(query_error(doing))?;
+                run_batch!(insert, execute, &mut *tx, doing)?;
             }
             tx.commit().await.map_err(query_error(doing))?;
             Ok(moved)
