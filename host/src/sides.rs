@@ -17,7 +17,8 @@ pub enum Agreed {
 /// Identical values agree under every rule, and each value lowered into the sandbox is a call into
 /// the guest's allocator: for a record that did not change, nothing is lowered but two short
 /// lists. `snapshot` holds `None` for a field partner state never recorded, which stays `None`
-/// and keeps VOMO's value.
+/// and keeps VOMO's value. A record partner state holds as deleted keeps VOMO's side whole: a
+/// plugin judges it as VOMO holds it, not against what the integration last saw.
 pub fn partner_entry(
     id: u64,
     updated_at: Datetime,
@@ -26,6 +27,7 @@ pub fn partner_entry(
     mut vomo: Option<&mut Entity>,
     agreed: Agreed,
 ) -> PartnerEntry {
+    let agreed = if deleted { Agreed::PartnerSide } else { agreed };
     let values = snapshot
         .into_iter()
         .enumerate()
@@ -66,6 +68,11 @@ mod tests {
         let entry = partner_entry(1, at, snapshot, false, Some(&mut vomo), Agreed::BothSides);
         assert_eq!(entry.values, [None, Some(text("c")), None]);
         assert_eq!(vomo.values, [Value::Elided, text("b")], "only the agreed value is elided");
+
+        let mut vomo = record.clone();
+        let gone = vec![Some(text("a")), Some(text("c"))];
+        partner_entry(1, at, gone, true, Some(&mut vomo), Agreed::BothSides);
+        assert_eq!(vomo, record, "a record partner state holds as deleted is sent whole");
 
         let alone =
             partner_entry(1, at, vec![Some(text("a")), None], false, None, Agreed::BothSides);

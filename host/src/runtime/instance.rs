@@ -102,7 +102,7 @@ impl PluginInstance {
 
     /// Runs one export under the deadline and the memory cap. A trap discards the instance and
     /// counts towards quarantine; the next call starts from a fresh one. A result refused while
-    /// it was lifted discards the instance too (its call never finished) but is no trap.
+    /// it was lifted discards the instance too (its call never finished) and counts the same.
     fn call<T>(
         &mut self,
         function: &'static str,
@@ -120,7 +120,9 @@ impl PluginInstance {
         match run(live) {
             Ok(value) => Ok(value),
             Err(error) if error.downcast_ref::<Oversized>().is_some() => {
+                // Counted like a trap: otherwise a plugin could cost a fresh instance per call.
                 self.live = None;
+                self.plugin.record_trap(&self.customer);
                 Err(self.plugin.invalid(function, error.to_string()))
             }
             Err(error) => {

@@ -25,16 +25,16 @@ use super::validate::{MAX_ACTIONS, MAX_FINDINGS, MAX_LIST, MAX_NAME, MAX_TEXT, M
 use crate::bindings::{Action, Alert, Comparison, FieldDrift, Finding, FindingKind, RuleError};
 use crate::bindings::{Severity, Value};
 
-/// Most bytes of text one call's result may carry in all.
-pub const MAX_RESULT_TEXT: usize = 4 << 20;
+/// Most bytes one call's result may make the host allocate for its texts and lists in all.
+pub const MAX_RESULT_BYTES: usize = 4 << 20;
 
 thread_local! {
-    static BUDGET: Cell<usize> = const { Cell::new(MAX_RESULT_TEXT) };
+    static BUDGET: Cell<usize> = const { Cell::new(MAX_RESULT_BYTES) };
 }
 
 /// Runs one plugin call with a fresh text budget for its result.
 fn budgeted<T>(call: impl FnOnce() -> T) -> T {
-    BUDGET.with(|budget| budget.set(MAX_RESULT_TEXT));
+    BUDGET.with(|budget| budget.set(MAX_RESULT_BYTES));
     call()
 }
 
@@ -116,20 +116,26 @@ fn text_len<C: Cap>(len: usize) -> wasmtime::Result<()> {
     if len > C::MAX {
         return Err(Oversized(format!("{} of {len} bytes, longer than {}", C::WHAT, C::MAX)).into());
     }
-    BUDGET.with(|budget| match budget.get().checked_sub(len) {
+    charge(len)
+}
+
+fn list_len<T, C: Cap>(len: usize) -> wasmtime::Result<()> {
+    if len > C::MAX {
+        return Err(Oversized(format!("{len} {}, more than {}", C::WHAT, C::MAX)).into());
+    }
+    charge(len.saturating_mul(size_of::<T>()))
+}
+
+/// Takes `bytes` from the call's budget: texts and lists that all point at one guest buffer are
+/// charged each time they are lifted.
+fn charge(bytes: usize) -> wasmtime::Result<()> {
+    BUDGET.with(|budget| match budget.get().checked_sub(bytes) {
         Some(left) => {
             budget.set(left);
             Ok(())
         }
-        None => Err(Oversized(format!("result text over {MAX_RESULT_TEXT} bytes in all")).into()),
+        None => Err(Oversized(format!("result over {MAX_RESULT_BYTES} bytes in all")).into()),
     })
-}
-
-fn list_len<C: Cap>(len: usize) -> wasmtime::Result<()> {
-    if len > C::MAX {
-        return Err(Oversized(format!("{len} {}, more than {}", C::WHAT, C::MAX)).into());
-    }
-    Ok(())
 }
 
 /// The declared length of a string or list: the second half of its pointer pair.
@@ -190,7 +196,7 @@ unsafe impl<T: Lift, C: Cap> Lift for List<T, C> {
         ty: InterfaceType,
         src: &Self::Lower,
     ) -> wasmtime::Result<Self> {
-        list_len::<C>(flat_len(src))?;
+        list_len::<T, C>(flat_len(src))?;
         Ok(List(Vec::linear_lift_from_flat(cx, ty, src)?, PhantomData))
     }
 
@@ -199,7 +205,7 @@ unsafe impl<T: Lift, C: Cap> Lift for List<T, C> {
         ty: InterfaceType,
         bytes: &[u8],
     ) -> wasmtime::Result<Self> {
-        list_len::<C>(memory_len(bytes))?;
+        list_len::<T, C>(memory_len(bytes))?;
         Ok(List(Vec::linear_lift_from_memory(cx, ty, bytes)?, PhantomData))
     }
 }
@@ -444,7 +450,7 @@ mod tests {
     fn texts_sharing_one_buffer_are_charged_each_time() {
         // Each text is within its own cap; together they would be 640 MiB of host memory.
         let error = texts::<ValueText, ListItems>(10_000, 65_536).expect_err("over the budget");
-        assert_eq!(error.to_string(), "result text over 4194304 bytes in all");
+        assert_eq!(error.to_string(), "result over 4194304 bytes in all");
     }
 
     #[test]

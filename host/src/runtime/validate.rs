@@ -62,8 +62,8 @@ pub fn findings(d: &Description, findings: &[Finding]) -> Result<(), String> {
                 drift.field
             ));
         }
-        value(&drift.expected)?;
-        value(&drift.actual)?;
+        value(&drift.expected).map_err(|reason| format!("field `{}`: {reason}", drift.field))?;
+        value(&drift.actual).map_err(|reason| format!("field `{}`: {reason}", drift.field))?;
     }
     Ok(())
 }

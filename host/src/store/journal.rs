@@ -1,6 +1,8 @@
 //! The action journal: every corrective action, written with a deterministic idempotency key
 //! before anything is sent, so a crash between the two neither loses nor repeats it.
 
+use std::collections::HashSet;
+
 use sqlx::QueryBuilder;
 
 use super::reviews::QUEUE_REVIEW;
@@ -92,6 +94,11 @@ impl Store {
         now: Micros,
     ) -> StoreResult<u64> {
         let doing = "journaling actions";
+        // A key twice in one statement is an error in PostgreSQL's `ON CONFLICT DO UPDATE` (a
+        // plugin may plan the same action twice for a record); the first one stands.
+        let mut seen = HashSet::new();
+        let entries: Vec<&JournalEntry> =
+            entries.iter().filter(|entry| seen.insert(entry.key.as_str())).collect();
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await.map_err(query_error(doing))?;
             let mut added = 0;

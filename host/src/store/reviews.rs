@@ -42,7 +42,8 @@ pub struct Review {
 
 /// Queues a review; a run already queued is left as it is.
 pub(super) const QUEUE_REVIEW: &str = "INSERT INTO review_queue (run_id, customer, task, reason, \
-    actions, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id) DO NOTHING";
+    actions, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+    ON CONFLICT (run_id) DO NOTHING";
 
 impl Store {
     /// Queues a run for review; queuing the same run again changes nothing.

@@ -64,8 +64,13 @@ impl Store {
                     }
                 }
             }
-            let moved: Vec<bool> =
-                batch.actions.iter().map(|action| moved_keys.contains(&action.key)).collect();
+            // A key given twice moved once: the first of them counts.
+            let mut counted = HashSet::new();
+            let moved: Vec<bool> = batch
+                .actions
+                .iter()
+                .map(|a| moved_keys.contains(&a.key) && counted.insert(a.key.as_str()))
+                .collect();
             for chunk in pushed.chunks(BATCH) {
                 let mut insert = upsert_statement(chunk);
                 run_batch!(insert, execute, &mut *tx, doing)?;

@@ -241,7 +241,8 @@ mod tests {
                  "updated_at": "2025-11-05T10:00:00+00:00", "unknown": {"ignored": true}},
                 {"id": 8206, "verified": false, "updated_at": "2021-03-29 21:25:37"}
             ],
-            "links": {"first": "x", "last": "y", "prev": "null", "next": "https://h/v1/users?page=2"},
+            "links": {"first": "x", "last": "y", "prev": "null",
+                      "next": "https://h/v1/users?page=2"},
             "meta": {"current_page": "1", "per_page": "15"}
         }"#;
         let page = parse_page(body, &schema()).expect("parses");

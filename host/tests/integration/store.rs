@@ -231,8 +231,10 @@ async fn staged_actions_wait_for_the_breaker_and_a_crashed_runs_are_taken_over(s
     assert!(store.pending_actions(scope, None, 10).await.unwrap().is_empty(), "not pending");
 
     // The next run detects k1 again: the crashed run's staged entry becomes its own.
+    // A plugin that plans the same action twice gives k3 twice: staged once.
     let next = store.open_run(&new_run("users_full")).await.unwrap();
-    let again = [entry(next, "k1", ActionState::Staged), entry(next, "k3", ActionState::Staged)];
+    let k3 = entry(next, "k3", ActionState::Staged);
+    let again = [entry(next, "k1", ActionState::Staged), k3.clone(), k3];
     assert_eq!(store.journal_staged(&again, 2).await.unwrap(), 2);
     let review = Review {
         run_id: next,
