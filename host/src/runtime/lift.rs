@@ -4,7 +4,7 @@
 //! and nothing stops a plugin from returning a thousand findings whose texts all point at the same
 //! 60 MiB: lifted naively, that is 60 GiB of host memory before any validation could look. The
 //! types here mirror the contract's result types, refuse an oversized text or list from its
-//! declared length alone, and charge every text against one budget per call.
+//! declared length alone, and charge every text and list against one budget per call.
 //!
 //! They implement wasmtime's lifting traits by delegating to `String` and `Vec` once the length
 //! is checked; those traits' methods are hidden from wasmtime's documentation, so a wasmtime
@@ -32,7 +32,7 @@ thread_local! {
     static BUDGET: Cell<usize> = const { Cell::new(MAX_RESULT_BYTES) };
 }
 
-/// Runs one plugin call with a fresh text budget for its result.
+/// Runs one plugin call with a fresh budget for its result.
 fn budgeted<T>(call: impl FnOnce() -> T) -> T {
     BUDGET.with(|budget| budget.set(MAX_RESULT_BYTES));
     call()
