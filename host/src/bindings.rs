@@ -11,6 +11,6 @@ pub use exports::vomo::reconcile::rules::{Comparison, ExternalSide};
 pub use vomo::reconcile::host::Level;
 pub use vomo::reconcile::types::{
     Action, Alert, Cadence, ComparedField, Datetime, Description, DetailOutcome, Entity,
-    FieldDrift, FieldKind, Finding, FindingKind, MissingVerdict, PartnerEntry, RuleError,
+    FieldDrift, FieldKind, Finding, FindingKind, Item, MissingVerdict, PartnerEntry, RuleError,
     ScopeReason, Severity, TaskKind, Value,
 };

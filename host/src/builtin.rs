@@ -12,8 +12,11 @@ pub struct Builtin {
 }
 
 /// Every built-in plugin, one per resource.
-pub const BUILTINS: &[Builtin] =
-    &[Builtin { resource: "users", name: "builtin:users", bytes: plugin_artifacts::USERS }];
+pub const BUILTINS: &[Builtin] = &[
+    Builtin { resource: "users", name: "builtin:users", bytes: plugin_artifacts::USERS },
+    Builtin { resource: "projects", name: "builtin:projects", bytes: plugin_artifacts::PROJECTS },
+    Builtin { resource: "groups", name: "builtin:groups", bytes: plugin_artifacts::GROUPS },
+];
 
 /// The built-in plugin for `resource`, if there is one.
 pub fn for_resource(resource: &str) -> Option<Builtin> {

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 
+use crate::bindings::TaskKind;
 use crate::builtin;
 use crate::config::{Config, CustomerConfig};
+use crate::engine::Pass;
 use crate::external::ExternalClient;
 use crate::runtime::{Plugin, PluginEngine, PluginWorker, RuntimeLimits};
 use crate::store::Store;
@@ -29,6 +31,20 @@ pub struct Wiring {
 pub struct Rules {
     pub plugin: Plugin,
     pub schema: RecordSchema,
+}
+
+impl Rules {
+    /// The passes the plugin suggests a cadence for: the tasks its resource runs by default.
+    pub fn passes(&self) -> Vec<Pass> {
+        let described = &self.plugin.description().cadences;
+        let has = |kind: TaskKind| described.iter().any(|cadence| cadence.task == kind);
+        let passes = [
+            (TaskKind::Incremental, Pass::Incremental),
+            (TaskKind::Full, Pass::Full),
+            (TaskKind::Audit, Pass::Audit),
+        ];
+        passes.into_iter().filter(|(kind, _)| has(*kind)).map(|(_, pass)| pass).collect()
+    }
 }
 
 impl Wiring {

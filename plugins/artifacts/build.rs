@@ -13,6 +13,8 @@ const TARGET: &str = "wasm32-wasip2";
 /// Each plugin: the constant prefix this crate exposes, and the cargo package that builds it.
 const PLUGINS: &[(&str, &str)] = &[
     ("USERS", "users-rules"),
+    ("PROJECTS", "projects-rules"),
+    ("GROUPS", "groups-rules"),
     ("MISBEHAVING", "fixture-misbehaving"),
     ("ESCAPE", "fixture-escape"),
     ("SLEEPER", "fixture-sleeper"),
@@ -22,7 +24,8 @@ fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets the manifest"));
     let root = manifest.join("../..").canonicalize().expect("the workspace root exists");
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    for watched in ["wit", "plugins/sdk", "plugins/users", "plugins/fixtures", "Cargo.lock"] {
+    let watched = ["wit", "plugins/sdk", "plugins/users", "plugins/projects", "plugins/groups"];
+    for watched in watched.iter().chain(&["plugins/fixtures", "Cargo.lock"]) {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 

@@ -13,10 +13,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, SimConfig, Simulator};
 
 use crate::config::{Config, CustomerConfig, PassSettings, VomoConfig};
-use crate::engine::{Pass, Quiet, RunContext, RunSummary, Target, Task, poll, run_task};
+use crate::engine::{Quiet, RunContext, RunSummary, Target, Task, poll, run_task};
 use crate::external::ExternalClient;
 use crate::vomo::{RetryPolicy, Token};
-use crate::wiring::Wiring;
+use crate::wiring::{Rules, Wiring};
 
 pub use report::{DemoReport, FaultReport, render};
 
@@ -31,8 +31,9 @@ fn fault_day() -> DateTime<Utc> {
 const CUSTOMERS: [(&str, &str); 3] =
     [("acme", "Europe/Berlin"), ("globex", "America/Chicago"), ("initech", "UTC")];
 
-/// The tasks run after the failures, in order.
-const TASKS: [Pass; 3] = [Pass::Incremental, Pass::Full, Pass::Audit];
+/// The resources the demo syncs, in the order it backfills and reconciles them; each runs the
+/// passes its plugin suggests cadences for.
+const RESOURCES: [&str; 3] = ["users", "projects", "groups"];
 
 /// Runs the demo with its store in `dir` (a fresh temporary directory when none).
 pub async fn demo(cache_dir: &Path, dir: Option<PathBuf>) -> anyhow::Result<DemoReport> {
@@ -67,7 +68,11 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
     // The simulator is local: retry its injected network errors quickly.
     wiring.retry =
         RetryPolicy { attempts: 2, base_delay: Duration::from_millis(5), ..RetryPolicy::default() };
-    let rules = wiring.rules("users")?;
+    let catalog = RESOURCES
+        .into_iter()
+        .map(|resource| Ok((resource, wiring.rules(resource)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let users = &catalog[0].1;
     let external = ExternalClient::new(&crm.base_url(), None)?;
     let mut injected: Vec<Injected> = Vec::new();
     let mut runs: Vec<RunSummary> = Vec::new();
@@ -78,8 +83,11 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
         let org = sim_customers[index].id;
         let (vomo, _) =
             wiring.vomo_with(customer, Token::new(sim_customers[index].token.clone()))?;
-        let target = target(customer, &rules.schema, &wiring, &external);
-        poll(&target, &vomo).await.with_context(|| format!("backfilling `{}`", customer.id))?;
+        for (resource, rules) in &catalog {
+            let target = target(customer, resource, rules, &wiring, &external);
+            let backfill = poll(&target, &vomo).await;
+            backfill.with_context(|| format!("backfilling {resource} of `{}`", customer.id))?;
+        }
         clients.push((org, vomo));
     }
 
@@ -90,10 +98,11 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
         let mut scene = Scene {
             control,
             crm: &crm,
-            target: target(customer, &rules.schema, &wiring, &external),
+            target: target(customer, "users", users, &wiring, &external),
             vomo,
             org: *org,
             spare: users_of(control, *org),
+            touched: Vec::new(),
         };
         scene.ordinary_changes(40).await?;
         match index {
@@ -101,11 +110,15 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
                 injected.push(scene.worker_crash().await?);
                 injected.push(scene.forgotten_dead_letter().await?);
                 injected.push(scene.deletion()?);
+                injected.push(scene.date_added()?);
+                injected.push(scene.member_removed()?);
             }
             1 => {
                 injected.push(scene.checkpoint_skipped().await?);
                 injected.push(scene.broken_pagination().await?);
                 injected.push(scene.silent_change()?);
+                injected.push(scene.date_removed()?);
+                injected.push(scene.group_deleted()?);
             }
             _ => {
                 injected.push(scene.dropped_push().await?);
@@ -118,22 +131,24 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
     control.set_time(fault_day() + chrono::Duration::hours(28));
     for (index, customer) in wiring.config.customers.iter().enumerate() {
         let vomo = &clients[index].1;
-        let target = target(customer, &rules.schema, &wiring, &external);
-        poll(&target, vomo).await?;
-        let worker = wiring.worker(&rules, customer)?;
-        for pass in TASKS {
-            let ctx = RunContext {
-                target,
-                vomo,
-                plugin: &worker,
-                thresholds: &wiring.config.thresholds,
-                passes: &wiring.config.passes,
-                time_zone: customer.time_zone(),
-                now: control.now(),
-                dry_run: false,
-                progress: &Quiet,
-            };
-            runs.push(run_task(&ctx, &Task::new("users", pass)).await?);
+        for (resource, rules) in &catalog {
+            let target = target(customer, resource, rules, &wiring, &external);
+            poll(&target, vomo).await?;
+            let worker = wiring.worker(rules, customer)?;
+            for pass in rules.passes() {
+                let ctx = RunContext {
+                    target,
+                    vomo,
+                    plugin: &worker,
+                    thresholds: &wiring.config.thresholds,
+                    passes: &wiring.config.passes,
+                    time_zone: customer.time_zone(),
+                    now: control.now(),
+                    dry_run: false,
+                    progress: &Quiet,
+                };
+                runs.push(run_task(&ctx, &Task::new(resource, pass)).await?);
+            }
         }
     }
 
@@ -144,11 +159,13 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
 
 fn target<'a>(
     customer: &'a CustomerConfig,
-    schema: &'a crate::vomo::RecordSchema,
+    resource: &'a str,
+    rules: &'a Rules,
     wiring: &'a Wiring,
     external: &'a ExternalClient,
 ) -> Target<'a> {
-    Target { customer: &customer.id, resource: "users", schema, store: &wiring.store, external }
+    let schema = &rules.schema;
+    Target { customer: &customer.id, resource, schema, store: &wiring.store, external }
 }
 
 /// The demo's configuration: embedded defaults, the audit checking every record.

@@ -70,8 +70,13 @@ fn describe(plugin: &Plugin) -> String {
             FieldKind::Decimal => "decimal",
             FieldKind::TextList => "text-list",
             FieldKind::IntegerList => "integer-list",
+            FieldKind::Records => "records",
         };
-        let _ = writeln!(out, "  {:<20} {kind:<13} {}", field.name, field.rule);
+        let rule = match field.parts.is_empty() {
+            true => field.rule.clone(),
+            false => format!("{} (parts: {})", field.rule, field.parts.join(", ")),
+        };
+        let _ = writeln!(out, "  {:<20} {kind:<13} {rule}", field.name);
     }
     let _ = writeln!(out, "cadences");
     for cadence in &d.cadences {

@@ -76,6 +76,15 @@ pub fn text(value: &Value) -> String {
         Value::IntegerList(items) => {
             items.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
         }
+        Value::Records(items) => items
+            .iter()
+            .map(|item| {
+                let parts: Vec<&str> =
+                    item.parts.iter().map(|part| part.as_deref().unwrap_or("null")).collect();
+                format!("{} ({})", item.id, parts.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
         Value::Elided => "(not sent)".to_owned(),
     }
 }

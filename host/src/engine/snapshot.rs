@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::bindings::Value;
+use crate::bindings::{Item, Value};
 use crate::vomo::RecordSchema;
 
 /// A BLAKE3 digest over the compared values, name by name in schema order. Two records with the
@@ -50,6 +50,19 @@ fn hash_value(hasher: &mut blake3::Hasher, value: &Value) {
                 hasher.update(&item.to_le_bytes());
             });
         }
+        Value::Records(items) => {
+            hasher.update(&[7]).update(&(items.len() as u64).to_le_bytes());
+            for item in items {
+                hasher.update(&item.id.to_le_bytes());
+                hasher.update(&(item.parts.len() as u64).to_le_bytes());
+                for part in &item.parts {
+                    hasher.update(&[u8::from(part.is_some())]);
+                    if let Some(part) = part {
+                        text(hasher, part);
+                    }
+                }
+            }
+        }
         Value::Elided => unreachable!("{ELIDED_ONLY_IN_COMPARISONS}"),
     }
 }
@@ -83,6 +96,11 @@ fn to_json(value: &Value) -> Json {
         Value::Text(t) => json!({ "text": t }),
         Value::TextList(items) => json!({ "text_list": items }),
         Value::IntegerList(items) => json!({ "integer_list": items }),
+        Value::Records(items) => {
+            let items: Vec<Json> =
+                items.iter().map(|item| json!({ "id": item.id, "parts": item.parts })).collect();
+            json!({ "records": items })
+        }
         Value::Elided => unreachable!("{ELIDED_ONLY_IN_COMPARISONS}"),
     }
 }
@@ -102,9 +120,19 @@ fn from_json(json: &Json) -> Result<Value, String> {
         "integer_list" => {
             Value::IntegerList(serde_json::from_value(inner.clone()).map_err(|_| bad())?)
         }
+        "records" => Value::Records(records(inner).ok_or_else(bad)?),
         _ => return Err(bad()),
     };
     Ok(value)
+}
+
+fn records(json: &Json) -> Option<Vec<Item>> {
+    let item = |json: &Json| {
+        let id = json.get("id")?.as_i64()?;
+        let parts = serde_json::from_value(json.get("parts")?.clone()).ok()?;
+        Some(Item { id, parts })
+    };
+    json.as_array()?.iter().map(item).collect()
 }
 
 #[cfg(test)]
@@ -124,8 +152,9 @@ mod tests {
             Value::Boolean(true),
             Value::Decimal(4.5),
             Value::IntegerList(vec![3, 1]),
+            Value::Records(vec![Item { id: 5, parts: vec![Some("2025-11-05".into()), None] }]),
         ];
-        let old = schema(&["email", "phone", "verified", "hours", "groups"]);
+        let old = schema(&["email", "phone", "verified", "hours", "groups", "all_dates"]);
         let stored = snapshot_json(&old, &values);
         let back = values_from_snapshot(&old, &stored).expect("round trip");
         assert_eq!(back, values.iter().cloned().map(Some).collect::<Vec<_>>());

@@ -23,7 +23,7 @@ use wasmtime::{AsContextMut, ValRaw};
 
 use super::validate::{MAX_ACTIONS, MAX_FINDINGS, MAX_LIST, MAX_NAME, MAX_TEXT, MAX_VALUE_TEXT};
 use crate::bindings::{Action, Alert, Comparison, FieldDrift, Finding, FindingKind, RuleError};
-use crate::bindings::{Severity, Value};
+use crate::bindings::{Item, Severity, Value};
 
 /// Most bytes one call's result may make the host allocate for its texts and lists in all.
 pub const MAX_RESULT_BYTES: usize = 4 << 20;
@@ -232,8 +232,17 @@ pub enum GuestValue {
     TextList(List<Text<ValueText>, ListItems>),
     #[component(name = "integer-list")]
     IntegerList(List<i64, ListItems>),
+    #[component(name = "records")]
+    Records(List<GuestItem, ListItems>),
     #[component(name = "elided")]
     Elided,
+}
+
+#[derive(ComponentType, Lift)]
+#[component(record)]
+pub struct GuestItem {
+    id: i64,
+    parts: List<Option<Text<ValueText>>, ListItems>,
 }
 
 #[derive(ComponentType, Lift)]
@@ -316,8 +325,16 @@ impl From<GuestValue> for Value {
             GuestValue::Text(t) => Value::Text(t.0),
             GuestValue::TextList(l) => Value::TextList(l.0.into_iter().map(|t| t.0).collect()),
             GuestValue::IntegerList(l) => Value::IntegerList(l.0),
+            GuestValue::Records(l) => Value::Records(l.0.into_iter().map(Item::from).collect()),
             GuestValue::Elided => Value::Elided,
         }
+    }
+}
+
+impl From<GuestItem> for Item {
+    fn from(item: GuestItem) -> Self {
+        let parts = item.parts.0.into_iter().map(|part| part.map(|text| text.0)).collect();
+        Item { id: item.id, parts }
     }
 }
 

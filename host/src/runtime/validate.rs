@@ -2,8 +2,8 @@
 
 use std::collections::HashSet;
 
-use crate::bindings::{Action, Description, DetailOutcome, Finding, FindingKind};
-use crate::bindings::{MissingVerdict, Value};
+use crate::bindings::{Action, ComparedField, Description, DetailOutcome, FieldKind, Finding};
+use crate::bindings::{FindingKind, MissingVerdict, Value};
 
 /// Most findings one `compare` may return.
 pub const MAX_FINDINGS: usize = 64;
@@ -19,6 +19,8 @@ pub const MAX_LIST: usize = 10_000;
 pub const MAX_FIELDS: usize = 256;
 /// Longest name (a resource, a field, a version).
 pub const MAX_NAME: usize = 128;
+/// Most parts a `records` field may compare of each element.
+pub const MAX_PARTS: usize = 16;
 
 /// A description must name a resource and a version, and declare distinct, sane fields.
 pub fn description(d: &Description) -> Result<(), String> {
@@ -37,6 +39,7 @@ pub fn description(d: &Description) -> Result<(), String> {
         if !seen.insert(field.name.as_str()) {
             return Err(format!("compared field `{}` is declared twice", field.name));
         }
+        parts(field)?;
     }
     for cadence in &d.cadences {
         cron::Schedule::try_from(cadence.schedule.as_str())
@@ -102,6 +105,32 @@ pub fn verdict(outcome: &DetailOutcome, verdict: &MissingVerdict) -> Result<(), 
     }
 }
 
+/// A `records` field names the parts it compares, distinct, at most 16; no other kind has any.
+fn parts(field: &ComparedField) -> Result<(), String> {
+    let named = &field.name;
+    if field.kind != FieldKind::Records {
+        if !field.parts.is_empty() {
+            return Err(format!("compared field `{named}` names parts but is not `records`"));
+        }
+        return Ok(());
+    }
+    if field.parts.is_empty() || field.parts.len() > MAX_PARTS {
+        let count = field.parts.len();
+        return Err(format!("`records` field `{named}` names {count} parts, not 1 to {MAX_PARTS}"));
+    }
+    let mut seen = HashSet::new();
+    for part in &field.parts {
+        name(&format!("part of `{named}`"), part)?;
+        if part == "id" {
+            return Err(format!("`records` field `{named}` names part `id`, which is always read"));
+        }
+        if !seen.insert(part.as_str()) {
+            return Err(format!("`records` field `{named}` names part `{part}` twice"));
+        }
+    }
+    Ok(())
+}
+
 fn name(what: &str, value: &str) -> Result<(), String> {
     if value.is_empty() || value.len() > MAX_NAME {
         return Err(format!("{what} `{}` is empty or longer than {MAX_NAME} bytes", clip(value)));
@@ -130,6 +159,22 @@ fn value(value: &Value) -> Result<(), String> {
         Value::IntegerList(items) if items.len() > MAX_LIST => {
             Err(format!("{} list items", items.len()))
         }
+        Value::Records(items) if items.len() > MAX_LIST => {
+            Err(format!("{} list items", items.len()))
+        }
+        Value::Records(items) if items.iter().any(|item| item.parts.len() > MAX_PARTS) => {
+            Err(format!("an item of more than {MAX_PARTS} parts"))
+        }
+        Value::Records(items) => {
+            match items
+                .iter()
+                .flat_map(|item| item.parts.iter().flatten())
+                .find(|t| t.len() > MAX_VALUE_TEXT)
+            {
+                Some(t) => Err(too_long(t.len())),
+                None => Ok(()),
+            }
+        }
         Value::Elided => Err("a drift value is `elided`, which only the host may send".to_owned()),
         _ => Ok(()),
     }
@@ -157,6 +202,7 @@ mod tests {
                 name: "email".into(),
                 kind: crate::bindings::FieldKind::Text,
                 rule: "exact".into(),
+                parts: Vec::new(),
             }],
             cadences: Vec::new(),
         }
@@ -215,6 +261,24 @@ mod tests {
         assert!(description(&d).expect_err("bad cron").contains("`daily`"));
         d.cadences[0].schedule = "0 0 3 * * SUN".into();
         assert!(description(&d).is_ok());
+    }
+
+    #[test]
+    fn only_a_records_field_names_parts_and_it_must_name_some() {
+        let field = |kind, parts: &[&str]| ComparedField {
+            name: "all_dates".into(),
+            kind,
+            rule: "by id".into(),
+            parts: parts.iter().map(|p| (*p).to_owned()).collect(),
+        };
+        let with = |field| Description { compared_fields: vec![field], ..users() };
+        assert!(description(&with(field(FieldKind::Records, &["starts_at"]))).is_ok());
+        let none = description(&with(field(FieldKind::Records, &[]))).expect_err("no parts");
+        assert!(none.contains("`all_dates` names 0 parts"), "{none}");
+        let id = description(&with(field(FieldKind::Records, &["id"]))).expect_err("id");
+        assert!(id.contains("part `id`"), "{id}");
+        let stray = description(&with(field(FieldKind::Text, &["x"]))).expect_err("not records");
+        assert!(stray.contains("is not `records`"), "{stray}");
     }
 
     #[test]

@@ -11,8 +11,10 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use tokio::time::Instant;
 
+use super::catalog::Elsewhere;
 use super::error::VomoError;
 use super::page::{Page, RecordSchema, VomoRecord, parse_detail, parse_page};
+use super::quirks::coerce_field;
 use super::retry::RetryPolicy;
 use super::token::Token;
 use crate::throttle::{Priority, RateBudget};
@@ -136,11 +138,92 @@ impl VomoClient {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        Lister { client: self, resource, schema, priority, next: Some(url), page: 0 }
+        let elsewhere = Elsewhere::of(resource, schema);
+        Lister { client: self, resource, schema, priority, next: Some(url), page: 0, elsewhere }
     }
 
-    /// Fetches one record's detail.
+    /// Fetches one record's detail, with the fields VOMO lists below it.
     pub async fn detail(
+        &self,
+        resource: &str,
+        id: u64,
+        priority: Priority,
+        schema: &RecordSchema,
+    ) -> Result<Detail, VomoError> {
+        let detail = self.bare_detail(resource, id, priority, schema).await?;
+        let listed = Elsewhere::of(resource, schema).listed;
+        match detail {
+            Detail::Found(mut record) if !listed.is_empty() => {
+                self.read_listed(resource, &mut record, &listed, priority, schema).await?;
+                Ok(Detail::Found(record))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Reads what a page's listing left out of its records: each record's detail, the fields
+    /// listed below it. A record whose detail is gone or refused by now is left out of the page:
+    /// it changed after the listing was read, and the next read sees it as it is then.
+    async fn complete(
+        &self,
+        resource: &str,
+        records: Vec<VomoRecord>,
+        elsewhere: &Elsewhere,
+        priority: Priority,
+        schema: &RecordSchema,
+    ) -> Result<Vec<VomoRecord>, VomoError> {
+        let mut complete = Vec::with_capacity(records.len());
+        for mut record in records {
+            if elsewhere.detail {
+                match self.bare_detail(resource, record.id, priority, schema).await? {
+                    Detail::Found(detail) => record = detail,
+                    Detail::Gone | Detail::Forbidden => {
+                        tracing::info!(customer = %self.customer, resource, id = record.id,
+                            "listed record no longer shown in detail; left for the next read");
+                        continue;
+                    }
+                }
+            }
+            self.read_listed(resource, &mut record, &elsewhere.listed, priority, schema).await?;
+            complete.push(record);
+        }
+        Ok(complete)
+    }
+
+    /// Lists each field VOMO keeps below `record` (`/groups/{id}/members`) and sets it, in its
+    /// value and in the raw record pushed downstream, as the list of the listed ids.
+    async fn read_listed(
+        &self,
+        resource: &str,
+        record: &mut VomoRecord,
+        listed: &[(usize, &'static str)],
+        priority: Priority,
+        schema: &RecordSchema,
+    ) -> Result<(), VomoError> {
+        let ids_only = RecordSchema::default();
+        for &(position, field) in listed {
+            let path = format!("{resource}/{}/{field}", record.id);
+            let mut listing = self.list(&path, &ListQuery::default(), priority, &ids_only);
+            let mut ids = Vec::new();
+            while let Some(page) = listing.read_page().await? {
+                ids.extend(page.records.iter().map(|member| serde_json::Value::from(member.id)));
+            }
+            let ids = serde_json::Value::Array(ids);
+            let malformed = |reason: String| VomoError::MalformedPage {
+                customer: self.customer.clone(),
+                resource: path.clone(),
+                page: 0,
+                reason,
+            };
+            let (kind, parts) = schema.field(position);
+            record.values[position] = coerce_field(kind, parts, &ids).map_err(malformed)?;
+            record.set_raw_field(field, ids).map_err(malformed)?;
+        }
+        Ok(())
+    }
+
+    /// Fetches one record's detail as VOMO answers it.
+    async fn bare_detail(
         &self,
         resource: &str,
         id: u64,
@@ -193,7 +276,8 @@ impl VomoClient {
                     let wait = retry_after(response.headers()).unwrap_or(Duration::from_secs(1));
                     let wait = wait.min(MAX_RETRY_AFTER);
                     self.budget.hold_until(Instant::now() + wait);
-                    tracing::debug!(customer = %self.customer, resource, page, ?wait, "rate limited");
+                    tracing::debug!(customer = %self.customer, resource, page, ?wait,
+                        "rate limited");
                     if rate_limited > self.retry.max_rate_limited {
                         return Err(self.gave_up(
                             resource,
@@ -223,7 +307,8 @@ impl VomoClient {
                 return Err(self.gave_up(resource, page, failures + rate_limited, &failure));
             }
             let wait = self.retry.backoff(failures);
-            tracing::info!(customer = %self.customer, resource, page, failures, ?wait, failure, "retrying");
+            tracing::info!(customer = %self.customer, resource, page, failures, ?wait, failure,
+                "retrying");
             tokio::time::sleep(wait).await;
         }
     }
@@ -273,12 +358,28 @@ pub struct Lister<'a> {
     priority: Priority,
     next: Option<Url>,
     page: u32,
+    /// What the schema needs that this listing does not carry.
+    elsewhere: Elsewhere,
 }
 
 impl Lister<'_> {
-    /// The next page, or none after the last. A page that fails is retried, never skipped: an
+    /// The next page, or none after the last, its records read whole: fields the listing leaves
+    /// out are fetched (see [`Elsewhere`]). A page that fails is retried, never skipped: an
     /// error here means the listing cannot be completed.
     pub async fn next_page(&mut self) -> Result<Option<Page>, VomoError> {
+        let Some(mut page) = self.read_page().await? else { return Ok(None) };
+        if !self.elsewhere.is_empty() {
+            let records = std::mem::take(&mut page.records);
+            page.records = self
+                .client
+                .complete(self.resource, records, &self.elsewhere, self.priority, self.schema)
+                .await?;
+        }
+        Ok(Some(page))
+    }
+
+    /// The next page as the listing shows it.
+    async fn read_page(&mut self) -> Result<Option<Page>, VomoError> {
         let Some(url) = self.next.clone() else { return Ok(None) };
         let number = self.page + 1;
         let client = self.client;

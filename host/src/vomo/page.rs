@@ -7,18 +7,21 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
 
-use super::quirks::{coerce, parse_id, parse_timestamp};
+use super::quirks::{coerce_field, parse_id, parse_timestamp};
 use crate::bindings::{Description, Entity, FieldKind, Value};
 
 /// The fields a task reads from each record, with their types: the plugin's compared fields.
 #[derive(Debug, Clone, Default)]
 pub struct RecordSchema {
     fields: Vec<(String, FieldKind)>,
+    /// For each field, the parts a `records` field reads of each element; empty otherwise.
+    parts: Vec<Vec<String>>,
 }
 
 impl RecordSchema {
     pub fn new(fields: impl IntoIterator<Item = (String, FieldKind)>) -> Self {
-        RecordSchema { fields: fields.into_iter().collect() }
+        let fields: Vec<_> = fields.into_iter().collect();
+        RecordSchema { parts: vec![Vec::new(); fields.len()], fields }
     }
 
     /// The field names, in order.
@@ -26,9 +29,23 @@ impl RecordSchema {
         self.fields.iter().map(|(name, _)| name.as_str())
     }
 
+    /// The type and parts of the field at `position`.
+    pub fn field(&self, position: usize) -> (FieldKind, &[String]) {
+        (self.fields[position].1, &self.parts[position])
+    }
+
+    /// The position of field `name`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|(field, _)| field == name)
+    }
+
     /// The compared fields a plugin described.
     pub fn of(description: &Description) -> Self {
-        Self::new(description.compared_fields.iter().map(|f| (f.name.clone(), f.kind)))
+        let fields = &description.compared_fields;
+        RecordSchema {
+            fields: fields.iter().map(|f| (f.name.clone(), f.kind)).collect(),
+            parts: fields.iter().map(|f| f.parts.clone()).collect(),
+        }
     }
 }
 
@@ -64,6 +81,15 @@ impl VomoRecord {
             }),
             values: self.values.clone(),
         }
+    }
+
+    /// Sets field `name` of the raw record, which is pushed downstream, to `value`.
+    pub fn set_raw_field(&mut self, name: &str, value: Json) -> Result<(), String> {
+        let mut object: serde_json::Map<String, Json> = serde_json::from_str(self.raw.get())
+            .map_err(|e| format!("record {} is not an object: {e}", self.id))?;
+        object.insert(name.to_owned(), value);
+        self.raw = serde_json::value::to_raw_value(&object).map_err(|e| e.to_string())?;
+        Ok(())
     }
 
     /// The whole record as a JSON tree.
@@ -213,9 +239,10 @@ pub fn parse_raw(record: &RawValue, schema: &RecordSchema) -> Result<VomoRecord,
     let values = schema
         .fields
         .iter()
-        .map(|(name, kind)| {
+        .zip(&schema.parts)
+        .map(|((name, kind), parts)| {
             let read = |e: String| with_id(format!("field `{name}`: {e}"));
-            coerce(*kind, &field(name).map_err(read)?).map_err(read)
+            coerce_field(*kind, parts, &field(name).map_err(read)?).map_err(read)
         })
         .collect::<Result<_, String>>()?;
     Ok(VomoRecord { id, updated_at, values, raw: record.to_owned() })

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value as Json;
 
-use crate::bindings::{FieldKind, Value};
+use crate::bindings::{FieldKind, Item, Value};
 
 /// Reads an id sent as a number (`8205`) or a string (`"8205"`).
 pub fn parse_id(json: &Json) -> Result<u64, String> {
@@ -35,6 +35,11 @@ pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
 
 /// Reads one field as the type its plugin declared. Null and absent are `null` for every type.
 pub fn coerce(kind: FieldKind, json: &Json) -> Result<Value, String> {
+    coerce_field(kind, &[], json)
+}
+
+/// Reads one field as its declared type; a `records` field's elements keep the named `parts`.
+pub fn coerce_field(kind: FieldKind, parts: &[String], json: &Json) -> Result<Value, String> {
     if json.is_null() {
         return Ok(Value::Null);
     }
@@ -51,7 +56,25 @@ pub fn coerce(kind: FieldKind, json: &Json) -> Result<Value, String> {
         FieldKind::IntegerList => {
             list(json)?.iter().map(list_integer).collect::<Result<_, _>>().map(Value::IntegerList)
         }
+        FieldKind::Records => list(json)?
+            .iter()
+            .enumerate()
+            .map(|(index, element)| item(element, parts).map_err(|e| format!("item {index}: {e}")))
+            .collect::<Result<_, _>>()
+            .map(Value::Records),
     }
+}
+
+/// One element of a `records` field: its `id` and the texts of its parts.
+fn item(element: &Json, parts: &[String]) -> Result<Item, String> {
+    let object =
+        element.as_object().ok_or_else(|| format!("expected an object, got `{element}`"))?;
+    let id = object.get("id").ok_or("it has no `id`")?;
+    let part = |name: &String| match object.get(name) {
+        None | Some(Json::Null) => None,
+        Some(found) => Some(text(found)),
+    };
+    Ok(Item { id: integer(id)?, parts: parts.iter().map(part).collect() })
 }
 
 fn text(json: &Json) -> String {
@@ -159,5 +182,18 @@ mod tests {
         let expected = Value::TextList(vec!["a".into(), "1".into()]);
         assert_eq!(coerce(FieldKind::TextList, &tags), Ok(expected));
         assert!(coerce(FieldKind::TextList, &json!("a")).is_err());
+    }
+
+    #[test]
+    fn records_keep_their_id_and_named_parts() {
+        let dates = json!([{"id": "5", "starts_at": "2025-11-05T10:00:00+00:00", "capacity": 8},
+                           {"id": 6, "starts_at": null}]);
+        let parts = ["starts_at".to_owned(), "capacity".to_owned()];
+        let read = coerce_field(FieldKind::Records, &parts, &dates).expect("two dates");
+        let first =
+            Item { id: 5, parts: vec![Some("2025-11-05T10:00:00+00:00".into()), Some("8".into())] };
+        assert_eq!(read, Value::Records(vec![first, Item { id: 6, parts: vec![None, None] }]));
+        let error = coerce_field(FieldKind::Records, &parts, &json!([{"starts_at": "x"}]));
+        assert!(error.expect_err("no id").contains("item 0: it has no `id`"));
     }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod external;
 mod polling;
 mod reconcile;
+mod resources;
 mod sandbox;
 mod store;
 mod users_plugin;

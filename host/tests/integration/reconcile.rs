@@ -120,6 +120,7 @@ impl World {
             vomo: &customer.vomo,
             org: customer.org,
             spare: users_of(&self.control, customer.org),
+            touched: Vec::new(),
         }
     }
 
@@ -169,7 +170,13 @@ impl World {
     }
 }
 
-fn config(vomo: &str, crm: &str, db: &Path, thresholds: Thresholds, customers: u32) -> Config {
+pub(crate) fn config(
+    vomo: &str,
+    crm: &str,
+    db: &Path,
+    thresholds: Thresholds,
+    customers: u32,
+) -> Config {
     let customer = |index: u32| CustomerConfig {
         id: format!("c{index}"),
         token_env: None,

@@ -1,5 +1,7 @@
 //! Field-by-field comparison of the sides of one record, driven by declared rules.
 
+use std::collections::BTreeMap;
+
 use crate::FindingKind;
 use crate::normalize;
 use crate::record::is_later;
@@ -23,6 +25,8 @@ pub enum Rule {
     Date,
     /// Lists compare as sets: order and repeats carry no meaning.
     Set,
+    /// Lists of records compare by id: the same ids, each with the same parts, in any order.
+    ById,
 }
 
 impl Rule {
@@ -36,6 +40,7 @@ impl Rule {
             Rule::Digits => "digits only",
             Rule::Date => "calendar date",
             Rule::Set => "as a set",
+            Rule::ById => "by id, then part by part",
         }
     }
 
@@ -58,7 +63,7 @@ impl Rule {
     fn normalised(self, value: &Value) -> Option<Value> {
         let text = |t: &str| {
             let out = match self {
-                Rule::Exact | Rule::Set => t.to_owned(),
+                Rule::Exact | Rule::Set | Rule::ById => t.to_owned(),
                 Rule::Collapsed => normalize::collapsed(t),
                 Rule::Caseless => normalize::caseless(t),
                 Rule::CollapsedCaseless => normalize::collapsed_caseless(t),
@@ -82,8 +87,65 @@ impl Rule {
                 items.dedup();
                 Some(Value::IntegerList(items))
             }
+            Value::Records(items) if self == Rule::ById => {
+                let mut items = items.clone();
+                items.sort_unstable_by(|a, b| (a.id, &a.parts).cmp(&(b.id, &b.parts)));
+                items.dedup();
+                Some(Value::Records(items))
+            }
             other => Some(other.clone()),
         }
+    }
+}
+
+fn by_id(value: &Value) -> BTreeMap<i64, &Vec<Option<String>>> {
+    match value {
+        Value::Records(items) => items.iter().map(|item| (item.id, &item.parts)).collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// How two lists of records differ, by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemChanges {
+    /// Ids only the expected side holds.
+    pub added: Vec<i64>,
+    /// Ids only the actual side holds.
+    pub removed: Vec<i64>,
+    /// Ids both sides hold with different parts.
+    pub changed: Vec<i64>,
+}
+
+impl ItemChanges {
+    /// The changes from `actual` to `expected`; empty unless both are `records`.
+    pub fn between(expected: &Value, actual: &Value) -> Self {
+        let (expected, actual) = (by_id(expected), by_id(actual));
+        let mut changes = ItemChanges::default();
+        for (id, parts) in &expected {
+            match actual.get(id) {
+                None => changes.added.push(*id),
+                Some(theirs) if theirs != parts => changes.changed.push(*id),
+                Some(_) => {}
+            }
+        }
+        changes.removed = actual.keys().filter(|id| !expected.contains_key(id)).copied().collect();
+        changes
+    }
+
+    /// Whether nothing differs.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+
+    /// The changes in words, such as `1 added (7); 2 removed (3, 4)`.
+    pub fn describe(&self) -> String {
+        let ids = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        [("added", &self.added), ("removed", &self.removed), ("changed", &self.changed)]
+            .into_iter()
+            .filter(|(_, ids)| !ids.is_empty())
+            .map(|(what, list)| format!("{} {what} ({})", list.len(), ids(list)))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -93,17 +155,24 @@ pub struct FieldRule {
     pub name: &'static str,
     pub kind: FieldKind,
     pub rule: Rule,
+    /// For a `records` field, the parts of each element compared.
+    pub parts: &'static [&'static str],
 }
 
 impl FieldRule {
     /// A text field compared under `rule`.
     pub const fn new(name: &'static str, rule: Rule) -> Self {
-        FieldRule { name, kind: FieldKind::Text, rule }
+        FieldRule { name, kind: FieldKind::Text, rule, parts: &[] }
     }
 
     /// A field of another type compared under `rule`.
     pub const fn typed(name: &'static str, kind: FieldKind, rule: Rule) -> Self {
-        FieldRule { name, kind, rule }
+        FieldRule { name, kind, rule, parts: &[] }
+    }
+
+    /// A list of objects compared by id and then by the named `parts` of each.
+    pub const fn records(name: &'static str, parts: &'static [&'static str]) -> Self {
+        FieldRule { name, kind: FieldKind::Records, rule: Rule::ById, parts }
     }
 }
 
@@ -113,6 +182,7 @@ pub fn compared_fields(rules: &[FieldRule]) -> Vec<ComparedField> {
         name: r.name.to_owned(),
         kind: r.kind,
         rule: r.rule.describe().to_owned(),
+        parts: r.parts.iter().map(|part| (*part).to_owned()).collect(),
     };
     rules.iter().map(describe).collect()
 }

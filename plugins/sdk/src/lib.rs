@@ -32,7 +32,7 @@ pub use bindings::export_rule_plugin;
 pub use bindings::exports::vomo::reconcile::rules::{Comparison, ExternalSide, Guest};
 pub use bindings::vomo::reconcile::types::{
     Action, Alert, Cadence, ComparedField, Datetime, Description, DetailOutcome, Entity,
-    FieldDrift, FieldKind, Finding, FindingKind, MissingVerdict, PartnerEntry, RuleError,
+    FieldDrift, FieldKind, Finding, FindingKind, Item, MissingVerdict, PartnerEntry, RuleError,
     ScopeReason, Severity, TaskKind, Value,
 };
-pub use compare::{FieldRule, Rule};
+pub use compare::{FieldRule, ItemChanges, Rule};

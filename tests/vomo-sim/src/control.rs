@@ -269,6 +269,15 @@ impl Control {
         len as u32
     }
 
+    /// The members of a live group as `GET /groups/{id}/members` lists them to the group's own
+    /// organisation, ascending; none for a deleted or unknown group.
+    pub fn members(&self, group: u32) -> Option<Vec<u32>> {
+        let store = self.sim.read();
+        let group = store.group(u64::from(group)).filter(|g| !g.deleted)?;
+        let shown = |user: &&u32| crate::api::groups::is_member(&store, group.org, **user);
+        Some(group.members.iter().filter(shown).copied().collect())
+    }
+
     /// The organisation that owns a record (for dates and completions, their parent's).
     pub fn owner(&self, resource: Resource, id: u32) -> Option<u32> {
         let store = self.sim.read();

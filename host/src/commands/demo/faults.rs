@@ -17,7 +17,7 @@ use crate::vomo::{ListQuery, VomoClient};
 pub struct Injected {
     pub fault: &'static str,
     pub customer: String,
-    pub resource: &'static str,
+    pub resource: String,
     pub ids: Vec<u64>,
 }
 
@@ -31,6 +31,8 @@ pub struct Scene<'a> {
     pub org: u32,
     /// Users of the customer no fault has touched yet, ascending.
     pub spare: Vec<u32>,
+    /// Records of other resources a fault already changed.
+    pub touched: Vec<(Resource, u32)>,
 }
 
 impl Scene<'_> {
@@ -61,12 +63,42 @@ impl Scene<'_> {
     }
 
     fn injected(&self, fault: &'static str, ids: &[u32]) -> Injected {
+        self.injected_in(Resource::Users, fault, ids)
+    }
+
+    fn injected_in(&self, resource: Resource, fault: &'static str, ids: &[u32]) -> Injected {
         Injected {
             fault,
             customer: self.target.customer.to_owned(),
-            resource: "users",
+            resource: resource.name().to_owned(),
             ids: ids.iter().map(|id| u64::from(*id)).collect(),
         }
+    }
+
+    /// A record of the customer's `resource` no fault has touched yet, holding at least `items`
+    /// of what `count` counts. The record polling read last is never chosen: `updated_after` is
+    /// inclusive, so every poll reads it again and would repair the failure by chance.
+    fn untouched(
+        &mut self,
+        resource: Resource,
+        items: usize,
+        count: impl Fn(&Control, u32) -> usize,
+    ) -> anyhow::Result<u32> {
+        let mut candidates = records_of(self.control, resource, self.org);
+        let updated = |id: &u32| {
+            let record = self.control.record(resource, *id).unwrap_or_default();
+            record.get("updated_at").and_then(|at| at.as_str()).map(str::to_owned)
+        };
+        if let Some(latest) = candidates.iter().copied().max_by_key(updated) {
+            candidates.retain(|id| *id != latest);
+        }
+        let fresh = |id: &u32| !self.touched.contains(&(resource, *id));
+        let found =
+            candidates.into_iter().find(|id| fresh(id) && count(self.control, *id) >= items);
+        let id =
+            found.with_context(|| format!("the demo ran out of {} to change", resource.name()))?;
+        self.touched.push((resource, id));
+        Ok(id)
     }
 
     /// Ordinary traffic, processed by polling as it should be.
@@ -171,6 +203,47 @@ impl Scene<'_> {
         Ok(self.injected("push the external system silently dropped", &ids))
     }
 
+    /// A date was added to a project; a project's `updated_at` does not move for its dates.
+    pub fn date_added(&mut self) -> anyhow::Result<Injected> {
+        let project = self.untouched(Resource::Projects, 0, |_, _| 0)?;
+        let fields = json!({"project_id": project});
+        self.control.create(Resource::ProjectDates, self.org, fields).context("adding a date")?;
+        Ok(self.injected_in(
+            Resource::Projects,
+            "project date added behind the integration's back",
+            &[project],
+        ))
+    }
+
+    /// A date was removed from a project, with its sign-ups.
+    pub fn date_removed(&mut self) -> anyhow::Result<Injected> {
+        let project = self.untouched(Resource::Projects, 1, |c, id| dates_of(c, id).len())?;
+        let date = dates_of(self.control, project)[0];
+        self.control.delete(Resource::ProjectDates, date).context("removing a date")?;
+        Ok(self.injected_in(
+            Resource::Projects,
+            "project date removed behind the integration's back",
+            &[project],
+        ))
+    }
+
+    /// A member was taken out of a group; membership changes move no `updated_at`.
+    pub fn member_removed(&mut self) -> anyhow::Result<Injected> {
+        let members = |c: &Control, id| c.members(id).unwrap_or_default();
+        let group = self.untouched(Resource::Groups, 2, |c, id| members(c, id).len())?;
+        let kept = members(self.control, group)[1..].to_vec();
+        let fields = json!({"members": kept});
+        self.control.update_silently(Resource::Groups, group, fields).context("membership")?;
+        Ok(self.injected_in(Resource::Groups, "member removed from a group", &[group]))
+    }
+
+    /// An admin deleted a group.
+    pub fn group_deleted(&mut self) -> anyhow::Result<Injected> {
+        let group = self.untouched(Resource::Groups, 0, |_, _| 0)?;
+        self.control.delete(Resource::Groups, group).context("deleting a group")?;
+        Ok(self.injected_in(Resource::Groups, "group deleted", &[group]))
+    }
+
     /// The user left the organisation: gone from the listing, but the detail still answers.
     pub fn moved_out_of_scope(&mut self) -> anyhow::Result<Injected> {
         let ids = self.take(1)?;
@@ -181,6 +254,19 @@ impl Scene<'_> {
 
 /// The users of organisation `org`, ascending.
 pub fn users_of(control: &Control, org: u32) -> Vec<u32> {
-    let count = control.count(Resource::Users);
-    (1..=count).filter(|id| control.owner(Resource::Users, *id) == Some(org)).collect()
+    records_of(control, Resource::Users, org)
+}
+
+/// The live records of `resource` that organisation `org` owns, ascending.
+pub fn records_of(control: &Control, resource: Resource, org: u32) -> Vec<u32> {
+    let count = control.count(resource);
+    let owned = |id: &u32| control.owner(resource, *id) == Some(org);
+    (1..=count).filter(owned).filter(|id| control.record(resource, *id).is_some()).collect()
+}
+
+/// The ids of a project's live dates, as its detail lists them.
+pub fn dates_of(control: &Control, project: u32) -> Vec<u32> {
+    let detail = control.record(Resource::Projects, project).unwrap_or_default();
+    let dates = detail.get("all_dates").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+    dates.iter().filter_map(|d| d.get("id")?.as_u64()).map(|id| id as u32).collect()
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use vomo_sim::{Control, ExternalHandle, Resource};
 
-use crate::engine::RunSummary;
+use crate::engine::{RunSummary, Task};
 use crate::store::{Store, StoreError};
 
 use super::faults::Injected;
@@ -47,14 +47,18 @@ pub async fn attribute(
     for fault in injected {
         let mut report = FaultReport {
             fault: fault.fault.to_owned(),
-            resource: fault.resource.to_owned(),
+            resource: fault.resource.clone(),
             customer: fault.customer.clone(),
             records: fault.ids.clone(),
             caught_by: None,
             action: None,
             repaired: repaired(fault, control, crm),
         };
-        for run in runs.iter().filter(|r| r.customer == fault.customer) {
+        let of_fault = |run: &&RunSummary| {
+            let resource = run.task.parse::<Task>().map(|task| task.resource);
+            run.customer == fault.customer && resource.as_deref() == Ok(fault.resource.as_str())
+        };
+        for run in runs.iter().filter(of_fault) {
             let found: BTreeSet<u64> =
                 store.findings(run.run_id).await?.into_iter().map(|f| f.record_id).collect();
             if fault.ids.iter().all(|id| found.contains(id)) {
@@ -76,17 +80,26 @@ pub async fn attribute(
 }
 
 /// Whether the external system now holds what VOMO holds for each record (nothing, for a
-/// deleted one; VOMO's copy, for one moved out of scope, is not the integration's to delete).
+/// deleted one; VOMO's copy, for one moved out of scope, is not the integration's to delete),
+/// judged on the fields the demo's failures change.
 fn repaired(fault: &Injected, control: &Control, crm: &ExternalHandle) -> bool {
+    let (resource, fields): (Resource, &[&str]) = match fault.resource.as_str() {
+        "projects" => (Resource::Projects, &["all_dates"]),
+        "groups" => (Resource::Groups, &["members"]),
+        _ => (Resource::Users, &["first_name", "phone"]),
+    };
     fault.ids.iter().all(|id| {
-        let vomo = control.record(Resource::Users, *id as u32);
-        let external = crm.get("users", &id.to_string());
+        let mut vomo = control.record(resource, *id as u32);
+        if let (Some(vomo), Resource::Groups) = (vomo.as_mut(), resource) {
+            // A group's detail does not carry its members; VOMO lists them on their own.
+            let members = control.members(*id as u32).unwrap_or_default();
+            vomo["members"] = serde_json::json!(members);
+        }
+        let external = crm.get(resource.name(), &id.to_string());
         match (vomo, external) {
             (None, None) => true,
             (Some(vomo), Some(external)) => {
-                let name = |v: &serde_json::Value| v.get("first_name").cloned();
-                let phone = |v: &serde_json::Value| v.get("phone").cloned();
-                name(&vomo) == name(&external.data) && phone(&vomo) == phone(&external.data)
+                fields.iter().all(|field| vomo.get(field) == external.data.get(field))
             }
             _ => false,
         }

@@ -354,7 +354,9 @@ fn member_list(
 }
 
 /// Whether user `id` is a listed member of the caller's family.
-fn is_member(store: &Store, caller: u32, id: u32) -> bool {
+/// Whether `GET /groups/{id}/members` shows user `id` to organisation `caller`: a listed user of
+/// its family.
+pub fn is_member(store: &Store, caller: u32, id: u32) -> bool {
     store.user(u64::from(id)).is_some_and(|u| listed(u) && store.in_family(caller, u.org))
 }
 

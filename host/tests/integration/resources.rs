@@ -1,0 +1,217 @@
+//! Projects and groups end to end: the failures their plugins exist for, which task catches each
+//! and which cannot, and what reaches the external system.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use reconciler::commands::demo::faults::{Injected, Scene, dates_of, records_of, users_of};
+use reconciler::config::{CustomerConfig, Thresholds};
+use reconciler::engine::{Pass, Quiet, RunContext, RunSummary, Target, Task, poll, run_task};
+use reconciler::external::ExternalClient;
+use reconciler::vomo::{RetryPolicy, Token, VomoClient};
+use reconciler::wiring::{Rules, Wiring};
+use vomo_sim::{DataSize, ExternalConfig, ExternalHandle, ExternalSystem, Resource, SimConfig};
+use vomo_sim::{SimHandle, Simulator};
+
+use crate::reconcile::config;
+use crate::support::cache_dir;
+
+fn fault_day() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).single().expect("instant")
+}
+
+/// One customer whose users, projects and groups were backfilled by polling.
+struct World {
+    sim: SimHandle,
+    crm: ExternalHandle,
+    wiring: Wiring,
+    external: ExternalClient,
+    users: Rules,
+    customer: CustomerConfig,
+    org: u32,
+    vomo: VomoClient,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn new() -> World {
+        let size = DataSize { customers: 1, children_per_customer: 0, ..DataSize::with_users(60) };
+        let sim_config =
+            SimConfig { size, rate_limit: None, start_time: fault_day(), ..SimConfig::default() };
+        let sim = Simulator::start(sim_config).await.expect("simulator");
+        let crm = ExternalSystem::start(ExternalConfig::default()).await.expect("crm");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sim_customer = sim.customers()[0].clone();
+        std::fs::write(dir.path().join("c0.token"), &sim_customer.token).expect("token");
+        let db = dir.path().join("store.db");
+        let config = config(sim.base_url(), &crm.base_url(), &db, Thresholds::default(), 1);
+        let mut wiring = Wiring::open(config, &cache_dir()).await.expect("wiring");
+        wiring.retry =
+            RetryPolicy { attempts: 2, base_delay: Duration::from_millis(5), ..Default::default() };
+        let customer = wiring.config.customers[0].clone();
+        let (vomo, _) = wiring.vomo_with(&customer, Token::new(sim_customer.token)).expect("vomo");
+        let world = World {
+            users: wiring.rules("users").expect("users plugin"),
+            external: ExternalClient::new(&crm.base_url(), None).expect("crm client"),
+            org: sim_customer.id,
+            sim,
+            crm,
+            wiring,
+            customer,
+            vomo,
+            _dir: dir,
+        };
+        for resource in ["projects", "groups"] {
+            let rules = world.wiring.rules(resource).expect("plugin");
+            poll(&world.target(resource, &rules), &world.vomo).await.expect("backfill");
+        }
+        world.sim.control().set_time(fault_day() + chrono::Duration::hours(1));
+        world
+    }
+
+    fn target<'a>(&'a self, resource: &'a str, rules: &'a Rules) -> Target<'a> {
+        Target {
+            customer: &self.customer.id,
+            resource,
+            schema: &rules.schema,
+            store: &self.wiring.store,
+            external: &self.external,
+        }
+    }
+
+    fn scene(&self) -> Scene<'_> {
+        let control = self.sim.control();
+        Scene {
+            control,
+            crm: &self.crm,
+            target: self.target("users", &self.users),
+            vomo: &self.vomo,
+            org: self.org,
+            spare: users_of(control, self.org),
+            touched: Vec::new(),
+        }
+    }
+
+    /// Runs `pass` over `resource` the day after the failures.
+    async fn run(&self, resource: &str, pass: Pass) -> RunSummary {
+        self.sim.control().set_time(fault_day() + chrono::Duration::hours(28));
+        let rules = self.wiring.rules(resource).expect("plugin");
+        let worker = self.wiring.worker(&rules, &self.customer).expect("worker");
+        let ctx = RunContext {
+            target: self.target(resource, &rules),
+            vomo: &self.vomo,
+            plugin: &worker,
+            thresholds: &self.wiring.config.thresholds,
+            passes: &self.wiring.config.passes,
+            time_zone: self.customer.time_zone(),
+            now: self.sim.control().now(),
+            dry_run: false,
+            progress: &Quiet,
+        };
+        run_task(&ctx, &Task::new(resource, pass)).await.expect("the run succeeds")
+    }
+
+    /// The findings of `run` about the records of `fault`, as `kind: detail`.
+    async fn found(&self, run: &RunSummary, fault: &Injected) -> Vec<String> {
+        let findings = self.wiring.store.findings(run.run_id).await.expect("findings");
+        let about = findings.into_iter().filter(|f| fault.ids.contains(&f.record_id));
+        about.map(|f| format!("{}: {}", f.kind, f.detail)).collect()
+    }
+
+    /// The ids the CRM's copy of a record lists under `field`, in order.
+    fn crm_ids(&self, resource: &str, id: u32, field: &str) -> Option<Vec<u64>> {
+        let record = self.crm.get(resource, &id.to_string())?;
+        let items = record.data.get(field)?.as_array()?.clone();
+        Some(items.iter().filter_map(|item| item.get("id").unwrap_or(item).as_u64()).collect())
+    }
+}
+
+fn ids(list: &[u32]) -> Vec<u64> {
+    list.iter().map(|id| u64::from(*id)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_sends_a_projects_dates_and_a_groups_members_downstream() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let projects = records_of(control, Resource::Projects, world.org);
+    let groups = records_of(control, Resource::Groups, world.org);
+    assert!(!projects.is_empty() && !groups.is_empty(), "the data set has both");
+    for project in projects {
+        let dates = world.crm_ids("projects", project, "all_dates");
+        assert_eq!(dates, Some(ids(&dates_of(control, project))), "project {project}");
+    }
+    for group in groups {
+        let members = control.members(group).expect("a live group");
+        assert_eq!(world.crm_ids("groups", group, "members"), Some(ids(&members)), "group {group}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_date_added_or_removed_is_caught_by_the_full_scan_and_not_the_incremental_pass() {
+    let world = World::new().await;
+    let mut scene = world.scene();
+    let added = scene.date_added().expect("a date added");
+    let removed = scene.date_removed().expect("a date removed");
+
+    let incremental = world.run("projects", Pass::Incremental).await;
+    for fault in [&added, &removed] {
+        let found = world.found(&incremental, fault).await;
+        assert_eq!(found, Vec::<String>::new(), "no `updated_at` moved for `{}`", fault.fault);
+    }
+
+    let full = world.run("projects", Pass::Full).await;
+    let control = world.sim.control();
+    for fault in [&added, &removed] {
+        let found = world.found(&full, fault).await;
+        assert_eq!(found.len(), 1, "{found:?}");
+        let project = fault.ids[0] as u32;
+        let dates = dates_of(control, project);
+        assert_eq!(world.crm_ids("projects", project, "all_dates"), Some(ids(&dates)));
+    }
+    let new_date = *dates_of(control, added.ids[0] as u32).last().expect("the new date");
+    let found = world.found(&full, &added).await;
+    assert_eq!(found, [format!("silent_change: dates: 1 added ({new_date})")]);
+    assert!(world.found(&full, &removed).await[0].contains("1 removed"));
+    assert_eq!(full.executed.taken, 4, "a reprocess and an alert per project");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_removed_is_caught_by_the_groups_full_scan_and_not_the_incremental_pass() {
+    let world = World::new().await;
+    let mut scene = world.scene();
+    let fault = scene.member_removed().expect("a member removed");
+    let group = fault.ids[0] as u32;
+    let members = world.sim.control().members(group).expect("a live group");
+
+    let incremental = world.run("groups", Pass::Incremental).await;
+    assert_eq!(world.found(&incremental, &fault).await, Vec::<String>::new());
+    assert_ne!(world.crm_ids("groups", group, "members"), Some(ids(&members)));
+
+    let full = world.run("groups", Pass::Full).await;
+    let found = world.found(&full, &fault).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("silent_change: members: 1 removed"), "{found:?}");
+    assert_eq!(world.crm_ids("groups", group, "members"), Some(ids(&members)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_group_is_confirmed_by_its_detail_and_removed_downstream() {
+    let world = World::new().await;
+    let mut scene = world.scene();
+    let fault = scene.group_deleted().expect("a group deleted");
+    let group = fault.ids[0];
+    assert!(world.crm.get("groups", &group.to_string()).is_some(), "backfilled");
+
+    let incremental = world.run("groups", Pass::Incremental).await;
+    assert_eq!(world.found(&incremental, &fault).await, Vec::<String>::new());
+
+    let full = world.run("groups", Pass::Full).await;
+    assert_eq!(full.deletions, 1);
+    let found = world.found(&full, &fault).await;
+    assert_eq!(found, ["deletion_candidate: confirmed: the detail fetch answered 404"]);
+    assert!(world.crm.get("groups", &group.to_string()).is_none(), "deleted downstream");
+    let store = &world.wiring.store;
+    let rows = store.partner_states(&world.customer.id, "groups", &[group]).await.expect("rows");
+    assert!(rows[0].deleted_at.is_some(), "partner state records the deletion");
+}
