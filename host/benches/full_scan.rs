@@ -120,6 +120,7 @@ fn partner_row(schema: &RecordSchema, json: &Value) -> PartnerRow {
         customer: "bench".to_owned(),
         resource: "users".to_owned(),
         id: record.id,
+        parent: None,
         updated_at: record.updated_at.map_or(0, |at| at.timestamp_micros()),
         fingerprint: fingerprint(schema, &record.values),
         fields: snapshot_json(schema, &record.values),

@@ -61,6 +61,7 @@ fn row(id: u64, pass: &str) -> PartnerRow {
         customer: "bench".into(),
         resource: "users".into(),
         id,
+        parent: None,
         updated_at: 1_762_336_800_000_000 + id as i64,
         fingerprint: blake3::hash(fields.as_bytes()).as_bytes().to_vec(),
         fields,

@@ -16,6 +16,17 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin { resource: "users", name: "builtin:users", bytes: plugin_artifacts::USERS },
     Builtin { resource: "projects", name: "builtin:projects", bytes: plugin_artifacts::PROJECTS },
     Builtin { resource: "groups", name: "builtin:groups", bytes: plugin_artifacts::GROUPS },
+    Builtin { resource: "forms", name: "builtin:forms", bytes: plugin_artifacts::FORMS },
+    Builtin {
+        resource: "form_completions",
+        name: "builtin:form_completions",
+        bytes: plugin_artifacts::FORM_COMPLETIONS,
+    },
+    Builtin {
+        resource: "participations",
+        name: "builtin:participations",
+        bytes: plugin_artifacts::PARTICIPATIONS,
+    },
 ];
 
 /// The built-in plugin for `resource`, if there is one.

@@ -83,6 +83,8 @@ pub enum PluginsCommand {
         /// The directory to look in.
         dir: PathBuf,
     },
+    /// Print every built-in resource's tasks and default cadences, as a Markdown table.
+    Defaults,
 }
 
 impl Cli {

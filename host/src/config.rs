@@ -41,6 +41,10 @@ pub struct PassSettings {
     pub audit_sample_fraction: f64,
     /// The audit's sample as a count; wins over the fraction when set.
     pub audit_sample_size: Option<u64>,
+    /// Participations are read for projects with a date that started in this many past days.
+    pub participation_active_days: u32,
+    /// Of those projects, the dates that started in this many past days are read.
+    pub participation_date_days: u32,
 }
 
 impl Default for PassSettings {
@@ -49,6 +53,8 @@ impl Default for PassSettings {
             incremental_window_hours: None,
             audit_sample_fraction: 0.01,
             audit_sample_size: None,
+            participation_active_days: 7,
+            participation_date_days: 14,
         }
     }
 }

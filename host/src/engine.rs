@@ -6,6 +6,7 @@
 
 mod audit;
 mod breaker;
+mod by_parent;
 mod context;
 mod detect;
 mod execute;

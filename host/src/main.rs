@@ -70,6 +70,10 @@ fn plugins(command: &PluginsCommand, cache_dir: &Path) -> anyhow::Result<ExitCod
             print!("{listing}");
             Ok(if refused == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        PluginsCommand::Defaults => {
+            print!("{}", commands::plugins::defaults(&engine)?);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

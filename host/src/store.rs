@@ -1,5 +1,5 @@
 //! The host's memory: partner state, checkpoints, runs and their findings, the action journal,
-//! the dead-letter queue, alerts, the review queue and known participants.
+//! the dead-letter queue, alerts and the review queue.
 //!
 //! SQLite (one file, WAL) is the default; PostgreSQL serves several hosts sharing one database.
 //! Both run the same SQL (`$n` placeholders and `ON CONFLICT` work on both), the same migrations
@@ -11,7 +11,6 @@ mod alerts;
 mod checkpoints;
 mod dead_letters;
 mod journal;
-mod participants;
 mod partner;
 mod reviews;
 mod runs;
@@ -27,7 +26,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use alerts::Alert;
 pub use dead_letters::DeadLetter;
 pub use journal::{ActionScope, ActionState, JournalEntry};
-pub use participants::Participant;
 pub use partner::{PartnerRow, PartnerVersion};
 pub use reviews::{Review, ReviewState};
 pub use runs::{FindingRow, NewRun, RunCounts, RunId, RunOutcome, RunRecord};

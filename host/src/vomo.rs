@@ -10,7 +10,7 @@ mod retry;
 mod token;
 mod window;
 
-pub use catalog::Elsewhere;
+pub use catalog::{Elsewhere, Nesting, detail_path, nesting};
 pub use client::{ClientConfig, Detail, ListQuery, Lister, VomoClient};
 pub use error::VomoError;
 pub use page::{Page, RecordSchema, VomoRecord, parse_raw, parse_record};

@@ -15,6 +15,9 @@ const PLUGINS: &[(&str, &str)] = &[
     ("USERS", "users-rules"),
     ("PROJECTS", "projects-rules"),
     ("GROUPS", "groups-rules"),
+    ("FORMS", "forms-rules"),
+    ("FORM_COMPLETIONS", "form-completions-rules"),
+    ("PARTICIPATIONS", "participations-rules"),
     ("MISBEHAVING", "fixture-misbehaving"),
     ("ESCAPE", "fixture-escape"),
     ("SLEEPER", "fixture-sleeper"),
@@ -24,8 +27,13 @@ fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets the manifest"));
     let root = manifest.join("../..").canonicalize().expect("the workspace root exists");
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let watched = ["wit", "plugins/sdk", "plugins/users", "plugins/projects", "plugins/groups"];
-    for watched in watched.iter().chain(&["plugins/fixtures", "Cargo.lock"]) {
+    for (_, package) in PLUGINS {
+        let dir = package.trim_end_matches("-rules").replace('-', "_");
+        if !package.starts_with("fixture-") {
+            println!("cargo:rerun-if-changed={}", root.join("plugins").join(dir).display());
+        }
+    }
+    for watched in ["wit", "plugins/sdk", "plugins/fixtures", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 

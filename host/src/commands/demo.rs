@@ -13,9 +13,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, SimConfig, Simulator};
 
 use crate::config::{Config, CustomerConfig, PassSettings, VomoConfig};
-use crate::engine::{Quiet, RunContext, RunSummary, Target, Task, poll, run_task};
+use crate::engine::{Pass, Quiet, RunContext, RunSummary, Target, Task, poll, run_task};
 use crate::external::ExternalClient;
-use crate::vomo::{RetryPolicy, Token};
+use crate::runtime::PluginWorker;
+use crate::vomo::{Nesting, RetryPolicy, Token, VomoClient, nesting};
 use crate::wiring::{Rules, Wiring};
 
 pub use report::{DemoReport, FaultReport, render};
@@ -33,7 +34,8 @@ const CUSTOMERS: [(&str, &str); 3] =
 
 /// The resources the demo syncs, in the order it backfills and reconciles them; each runs the
 /// passes its plugin suggests cadences for.
-const RESOURCES: [&str; 3] = ["users", "projects", "groups"];
+const RESOURCES: [&str; 6] =
+    ["users", "projects", "groups", "forms", "form_completions", "participations"];
 
 /// Runs the demo with its store in `dir` (a fresh temporary directory when none).
 pub async fn demo(cache_dir: &Path, dir: Option<PathBuf>) -> anyhow::Result<DemoReport> {
@@ -83,7 +85,7 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
         let org = sim_customers[index].id;
         let (vomo, _) =
             wiring.vomo_with(customer, Token::new(sim_customers[index].token.clone()))?;
-        for (resource, rules) in &catalog {
+        for (resource, rules) in catalog.iter().filter(|(resource, _)| polled(resource)) {
             let target = target(customer, resource, rules, &wiring, &external);
             let backfill = poll(&target, &vomo).await;
             backfill.with_context(|| format!("backfilling {resource} of `{}`", customer.id))?;
@@ -91,8 +93,16 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
         clients.push((org, vomo));
     }
 
-    // The failures, on the fault day.
+    // The failures, on the fault day; participations are first read then, by their own pass.
     control.set_time(fault_day() + chrono::Duration::hours(1));
+    for (index, customer) in wiring.config.customers.iter().enumerate() {
+        for (resource, rules) in catalog.iter().filter(|(resource, _)| !polled(resource)) {
+            let target = target(customer, resource, rules, &wiring, &external);
+            let worker = wiring.worker(rules, customer)?;
+            let ctx = context(&wiring, customer, target, &clients[index].1, &worker, control);
+            run_task(&ctx, &Task::new(resource, Pass::Full)).await?;
+        }
+    }
     for (index, customer) in wiring.config.customers.iter().enumerate() {
         let (org, vomo) = &clients[index];
         let mut scene = Scene {
@@ -123,6 +133,9 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
             _ => {
                 injected.push(scene.dropped_push().await?);
                 injected.push(scene.moved_out_of_scope()?);
+                injected.push(scene.completion_missed().await?);
+                let active_days = wiring.config.passes.participation_active_days;
+                injected.push(scene.participant_cancelled(active_days)?);
             }
         }
     }
@@ -133,20 +146,12 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
         let vomo = &clients[index].1;
         for (resource, rules) in &catalog {
             let target = target(customer, resource, rules, &wiring, &external);
-            poll(&target, vomo).await?;
+            if polled(resource) {
+                poll(&target, vomo).await?;
+            }
             let worker = wiring.worker(rules, customer)?;
             for pass in rules.passes() {
-                let ctx = RunContext {
-                    target,
-                    vomo,
-                    plugin: &worker,
-                    thresholds: &wiring.config.thresholds,
-                    passes: &wiring.config.passes,
-                    time_zone: customer.time_zone(),
-                    now: control.now(),
-                    dry_run: false,
-                    progress: &Quiet,
-                };
+                let ctx = context(&wiring, customer, target, vomo, &worker, control);
                 runs.push(run_task(&ctx, &Task::new(resource, pass)).await?);
             }
         }
@@ -155,6 +160,33 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
     let report = report::attribute(&wiring.store, &injected, &runs, control, &crm).await?;
     wiring.store.close().await;
     Ok(report)
+}
+
+/// Whether polling serves `resource`: participations carry no `updated_at` to poll by, and
+/// their own pass reads them.
+fn polled(resource: &str) -> bool {
+    !matches!(nesting(resource), Some(Nesting::Embedded { .. }))
+}
+
+fn context<'a>(
+    wiring: &'a Wiring,
+    customer: &'a CustomerConfig,
+    target: Target<'a>,
+    vomo: &'a VomoClient,
+    worker: &'a PluginWorker,
+    control: &vomo_sim::Control,
+) -> RunContext<'a> {
+    RunContext {
+        target,
+        vomo,
+        plugin: worker,
+        thresholds: &wiring.config.thresholds,
+        passes: &wiring.config.passes,
+        time_zone: customer.time_zone(),
+        now: control.now(),
+        dry_run: false,
+        progress: &Quiet,
+    }
 }
 
 fn target<'a>(

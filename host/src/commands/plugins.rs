@@ -1,4 +1,4 @@
-//! `reconciler plugins check` and `reconciler plugins list`.
+//! `reconciler plugins check`, `reconciler plugins list` and `reconciler plugins defaults`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -54,6 +54,32 @@ pub fn list(engine: &PluginEngine, dir: &Path) -> anyhow::Result<(String, usize)
     Ok((out, refused))
 }
 
+/// Every built-in resource's tasks with their default cadences, as a Markdown table: the
+/// defaults a customer's `cadences.TASK` overrides.
+pub fn defaults(engine: &PluginEngine) -> anyhow::Result<String> {
+    let mut out = String::from("| resource | task | default cadence (UTC) | plugin |\n");
+    out.push_str("|---|---|---|---|\n");
+    for builtin in builtin::BUILTINS {
+        let plugin = engine.load_bytes(builtin.name, builtin.bytes)?;
+        let d = plugin.description();
+        for cadence in &d.cadences {
+            let task = format!("{}_{}", d.resource, task_name(cadence.task));
+            let version = &d.version;
+            let schedule = &cadence.schedule;
+            let _ = writeln!(out, "| {} | `{task}` | `{schedule}` | {version} |", d.resource);
+        }
+    }
+    Ok(out)
+}
+
+fn task_name(task: TaskKind) -> &'static str {
+    match task {
+        TaskKind::Incremental => "incremental",
+        TaskKind::Full => "full",
+        TaskKind::Audit => "audit",
+    }
+}
+
 fn describe(plugin: &Plugin) -> String {
     let d = plugin.description();
     let mut out = String::new();
@@ -80,12 +106,7 @@ fn describe(plugin: &Plugin) -> String {
     }
     let _ = writeln!(out, "cadences");
     for cadence in &d.cadences {
-        let task = match cadence.task {
-            TaskKind::Incremental => "incremental",
-            TaskKind::Full => "full",
-            TaskKind::Audit => "audit",
-        };
-        let _ = writeln!(out, "  {task:<20} {}", cadence.schedule);
+        let _ = writeln!(out, "  {:<20} {}", task_name(cadence.task), cadence.schedule);
     }
     out
 }

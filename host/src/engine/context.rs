@@ -39,6 +39,8 @@ pub enum RunError {
         "the {resource} listing of customer `{customer}` is not in ascending id order: {detail}"
     )]
     Unordered { customer: String, resource: String, detail: String },
+    #[error("task `{task}` cannot run: {reason}")]
+    Unsupported { task: String, reason: String },
 }
 
 /// Hears how a run is going, for a progress bar. Every method does nothing by default.

@@ -53,10 +53,11 @@ pub fn is_unchanged(
     record: &VomoRecord,
     held: Option<&PartnerVersion>,
 ) -> bool {
-    let updated_at = record.updated_at.map(|at| at.timestamp_micros());
+    // Partner state keeps 0 for a record without `updated_at` (a participation).
+    let updated_at = record.updated_at.map_or(0, |at| at.timestamp_micros());
     held.is_some_and(|held| {
         !held.deleted
-            && Some(held.updated_at) == updated_at
+            && held.updated_at == updated_at
             && held.fingerprint == fingerprint(ctx.target.schema, &record.values)
     })
 }

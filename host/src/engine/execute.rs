@@ -11,9 +11,9 @@ use crate::external::PushOutcome;
 use crate::runtime::PluginWorker;
 use crate::store::{ActionScope, ActionState, Alert, JournalEntry, PartnerRow, RunId};
 use crate::store::{Settled, Settlement, StoreError, now_micros};
-use crate::throttle::Priority;
-use crate::vomo::{Detail, VomoClient, parse_raw};
+use crate::vomo::{Detail, VomoClient, nesting, parse_raw};
 
+use super::by_parent::missing_detail;
 use super::full::{detail_outcome, verdict_detected};
 use super::journal::Payload;
 use super::process::{Target, partner_row};
@@ -217,7 +217,8 @@ impl Executor<'_> {
         let target = &self.target;
         let raw =
             payload.record.as_ref().ok_or_else(|| Failure::Action("no record to push".into()))?;
-        let record = parse_raw(raw, target.schema).map_err(Failure::Action)?;
+        let mut record = parse_raw(raw, target.schema).map_err(Failure::Action)?;
+        record.parent = payload.parent;
         let updated_at = record.updated_at.map_or(0, |at| at.timestamp_micros());
         if let Some(&newer) = held.get(&record.id).filter(|&&at| at > updated_at) {
             return Err(Failure::Skip(format!(
@@ -251,9 +252,15 @@ impl Executor<'_> {
     /// Whether a detail fetch and the plugin agree that the record is deleted.
     async fn confirm(&self, entry: &JournalEntry) -> Result<bool, Failure> {
         let target = &self.target;
-        let detail = self
-            .vomo
-            .detail(target.resource, entry.record_id, Priority::Reconciliation, target.schema)
+        let parent = match nesting(target.resource) {
+            Some(_) => {
+                let ids = [entry.record_id];
+                let rows = target.store.partner_states(target.customer, target.resource, &ids);
+                rows.await?.first().and_then(|row| row.parent)
+            }
+            None => None,
+        };
+        let detail = missing_detail(self.vomo, target, entry.record_id, parent)
             .await
             .map_err(|e| Failure::Action(e.to_string()))?;
         let still_there = matches!(detail, Detail::Found(_) | Detail::Forbidden);

@@ -15,6 +15,7 @@ use crate::throttle::Priority;
 use crate::vomo::{Detail, ListQuery};
 
 use super::breaker::{self, Tally};
+use super::by_parent::missing_detail;
 use super::context::{RunContext, RunError};
 use super::detect::{Case, Detected, is_unchanged, judge};
 use super::sink::Sink;
@@ -22,6 +23,17 @@ use super::task::Pass;
 
 /// Partner state rows read at a time.
 const CHUNK: u32 = 2_000;
+
+/// A record partner state holds live that its listing lacked.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate {
+    pub id: u64,
+    /// The record it was listed below, for a nested resource.
+    pub parent: Option<u64>,
+    /// Whether the read that lacked it was a whole read of its parent, which no detail fetch
+    /// could add to (a project date's participants).
+    pub gone: bool,
+}
 
 /// What the scan read and found.
 #[derive(Debug, Default)]
@@ -133,7 +145,7 @@ async fn matching_version(
     walk: &mut PartnerWalk<'_>,
     id: u64,
     scan: &mut Full,
-    candidates: &mut Vec<u64>,
+    candidates: &mut Vec<Candidate>,
 ) -> Result<Option<PartnerVersion>, RunError> {
     while let Some(version) = walk.peek().await? {
         if version.id > id {
@@ -148,20 +160,20 @@ async fn matching_version(
     Ok(None)
 }
 
-fn note_candidate(version: PartnerVersion, scan: &mut Full, candidates: &mut Vec<u64>) {
+fn note_candidate(version: PartnerVersion, scan: &mut Full, candidates: &mut Vec<Candidate>) {
     if !version.deleted {
         scan.partner_live += 1;
         scan.deletion_candidates += 1;
-        candidates.push(version.id);
+        candidates.push(Candidate { id: version.id, parent: None, gone: false });
     }
 }
 
 /// Confirms each candidate with a detail fetch and asks the plugin what a record that still
 /// exists means. Too many candidates open the breaker first: their detail fetches wait for a
 /// person to approve, since a mass of candidates usually means the listing came back short.
-async fn confirm_deletions(
+pub(super) async fn confirm_deletions(
     ctx: &RunContext<'_>,
-    candidates: Vec<u64>,
+    candidates: Vec<Candidate>,
     scan: &mut Full,
     sink: &mut Sink<'_>,
 ) -> Result<(), RunError> {
@@ -172,7 +184,7 @@ async fn confirm_deletions(
     };
     if breaker::evaluate(Pass::Full, &tally, ctx.thresholds).is_some() {
         for chunk in candidates.chunks(CHUNK as usize) {
-            let held = chunk.iter().map(|&id| {
+            let held = chunk.iter().map(|&Candidate { id, .. }| {
                 let finding = candidate_finding("not confirmed: held with the run for review");
                 Detected::by_host(id, finding, vec![Action::MarkDeleted])
             });
@@ -185,10 +197,14 @@ async fn confirm_deletions(
         ctx.progress.stage("confirming deletions");
     }
     let target = &ctx.target;
-    for id in candidates {
-        let fetched =
-            ctx.vomo.detail(target.resource, id, Priority::Reconciliation, target.schema).await;
-        ctx.progress.detail();
+    for Candidate { id, parent, gone } in candidates {
+        let fetched = match gone {
+            true => Ok(Detail::Gone),
+            false => {
+                ctx.progress.detail();
+                missing_detail(ctx.vomo, target, id, parent).await
+            }
+        };
         let detail = match fetched {
             Ok(detail) => detail,
             Err(error) => {
@@ -204,7 +220,10 @@ async fn confirm_deletions(
             }
         };
         let outcome = detail_outcome(detail);
-        let verdict = verdict_detected(id, ctx.plugin.classify_missing(id, outcome).await);
+        let mut verdict = verdict_detected(id, ctx.plugin.classify_missing(id, outcome).await);
+        if gone && verdict.confirmed {
+            verdict.findings = vec![candidate_finding("confirmed: its parent no longer lists it")];
+        }
         scan.deletions += u64::from(verdict.confirmed);
         sink.keep(vec![verdict]).await?;
     }

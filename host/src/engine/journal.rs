@@ -18,6 +18,9 @@ pub struct Payload {
     /// VOMO's record as read, for reprocessing and pushes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<Box<RawValue>>,
+    /// The record VOMO lists it below, for a nested resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<u64>,
     /// For a deletion: whether a detail fetch already confirmed it.
     #[serde(default)]
     pub confirmed: bool,
@@ -140,7 +143,8 @@ fn version_and_payload(
         }
         _ => {
             let record = item.record.as_ref().map(|r| r.raw.clone());
-            (record_version(), Payload { record, ..Payload::default() })
+            let parent = item.record.as_ref().and_then(|r| r.parent);
+            (record_version(), Payload { record, parent, ..Payload::default() })
         }
     }
 }

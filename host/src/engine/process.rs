@@ -80,6 +80,7 @@ pub(super) fn partner_row(
         customer: target.customer.to_owned(),
         resource: target.resource.to_owned(),
         id: record.id,
+        parent: record.parent,
         updated_at,
         fingerprint: fingerprint(target.schema, &record.values),
         fields: snapshot_json(target.schema, &record.values),

@@ -6,9 +6,11 @@ use tracing::Instrument;
 
 use crate::store::{ActionState, Alert, NewRun, Review, ReviewState, RunCounts, RunId, RunOutcome};
 use crate::store::{StoreError, now_micros};
+use crate::vomo::{Nesting, nesting};
 
 use super::audit::{AuditSummary, audit};
 use super::breaker::{self, Tally, Trip};
+use super::by_parent::full_by_parent;
 use super::context::{RunContext, RunError};
 use super::execute::{Executed, Executor};
 use super::full::full;
@@ -207,6 +209,23 @@ async fn detect_and_act(
 }
 
 async fn detect(ctx: &RunContext<'_>, pass: Pass, sink: &mut Sink<'_>) -> Result<Found, RunError> {
+    let resource = ctx.target.resource;
+    let nested = nesting(resource);
+    let unsupported = |reason: &str| RunError::Unsupported {
+        task: Task::new(resource, pass).to_string(),
+        reason: reason.to_owned(),
+    };
+    match (pass, nested) {
+        (Pass::Incremental, Some(Nesting::Embedded { .. })) => {
+            return Err(unsupported("its records carry no `updated_at` to list a window by"));
+        }
+        (Pass::Audit, Some(_)) => {
+            return Err(unsupported(
+                "the audit samples by id, and its records are listed by parent",
+            ));
+        }
+        _ => {}
+    }
     let found = match pass {
         Pass::Incremental => {
             let pass = incremental(ctx, sink).await?;
@@ -221,7 +240,10 @@ async fn detect(ctx: &RunContext<'_>, pass: Pass, sink: &mut Sink<'_>) -> Result
             }
         }
         Pass::Full => {
-            let scan = full(ctx, sink).await?;
+            let scan = match nested {
+                Some(_) => full_by_parent(ctx, sink).await?,
+                None => full(ctx, sink).await?,
+            };
             Found {
                 window: None,
                 pages: scan.pages,

@@ -13,6 +13,8 @@ pub struct PartnerRow {
     pub customer: String,
     pub resource: String,
     pub id: u64,
+    /// The record VOMO lists this one below (a completion's form, a participation's date).
+    pub parent: Option<u64>,
     /// The record's `updated_at` that was processed.
     pub updated_at: Micros,
     /// BLAKE3 digest of the compared fields, as processed.
@@ -23,6 +25,10 @@ pub struct PartnerRow {
     /// When the deletion was propagated, for a record VOMO deleted.
     pub deleted_at: Option<Micros>,
 }
+
+/// The columns of a whole row, as `partner_row` reads them.
+const ROW_COLUMNS: &str = "SELECT customer, resource, id, parent_id, updated_at, fingerprint, \
+    fields, processed_at, deleted_at";
 
 /// Marks a live record deleted; binds the time, customer, resource and id.
 pub(super) const MARK_DELETED: &str = "UPDATE partner_state SET deleted_at = $1 \
@@ -77,10 +83,8 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH) {
             on_pool!(self, |pool| {
-                let mut select = QueryBuilder::new(
-                    "SELECT customer, resource, id, updated_at, fingerprint, fields, processed_at, \
-                     deleted_at FROM partner_state WHERE customer = ",
-                );
+                let mut select = QueryBuilder::new(ROW_COLUMNS);
+                select.push(" FROM partner_state WHERE customer = ");
                 select.push_bind(customer).push(" AND resource = ").push_bind(resource);
                 select.push(" AND id IN (");
                 let mut list = select.separated(", ");
@@ -95,6 +99,29 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Every row partner state holds below `parent`, deleted ones included, ascending by id.
+    pub async fn partner_states_of_parent(
+        &self,
+        customer: &str,
+        resource: &str,
+        parent: u64,
+    ) -> StoreResult<Vec<PartnerRow>> {
+        let doing = "reading partner state of a parent";
+        let sql = "SELECT customer, resource, id, parent_id, updated_at, fingerprint, fields, \
+                   processed_at, deleted_at FROM partner_state WHERE customer = $1 \
+                   AND resource = $2 AND parent_id = $3 ORDER BY id";
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(sql)
+                .bind(customer)
+                .bind(resource)
+                .bind(parent as i64)
+                .fetch_all(pool)
+                .await
+                .map_err(query_error(doing))?;
+            rows.iter().map(|row| partner_row(row, doing)).collect()
+        })
     }
 
     /// Up to `limit` versions of a customer's resource with ids above `after`, ascending,
@@ -182,13 +209,14 @@ where
     for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     let mut insert = QueryBuilder::new(
-        "INSERT INTO partner_state (customer, resource, id, updated_at, fingerprint, fields, \
-         processed_at, deleted_at) ",
+        "INSERT INTO partner_state (customer, resource, id, parent_id, updated_at, fingerprint, \
+         fields, processed_at, deleted_at) ",
     );
     insert.push_values(rows, |mut row, r| {
         row.push_bind(r.customer.as_str())
             .push_bind(r.resource.as_str())
             .push_bind(r.id as i64)
+            .push_bind(r.parent.map(|parent| parent as i64))
             .push_bind(r.updated_at)
             .push_bind(r.fingerprint.as_slice())
             .push_bind(r.fields.as_str())
@@ -196,7 +224,8 @@ where
             .push_bind(r.deleted_at);
     });
     insert.push(
-        " ON CONFLICT (customer, resource, id) DO UPDATE SET updated_at = excluded.updated_at, \
+        " ON CONFLICT (customer, resource, id) DO UPDATE SET parent_id = excluded.parent_id, \
+         updated_at = excluded.updated_at, \
          fingerprint = excluded.fingerprint, fields = excluded.fields, \
          processed_at = excluded.processed_at, deleted_at = excluded.deleted_at \
          WHERE excluded.updated_at >= partner_state.updated_at",
@@ -217,6 +246,7 @@ where
         customer: column(row, "customer", doing)?,
         resource: column(row, "resource", doing)?,
         id: column::<_, i64>(row, "id", doing)? as u64,
+        parent: column::<_, Option<i64>>(row, "parent_id", doing)?.map(|parent| parent as u64),
         updated_at: column(row, "updated_at", doing)?,
         fingerprint: column(row, "fingerprint", doing)?,
         fields: column(row, "fields", doing)?,

@@ -1,5 +1,5 @@
-//! Where VOMO keeps the fields its listings leave out: some only in a record's detail, some in a
-//! listing of their own below the record.
+//! Where VOMO keeps what its listings leave out: fields shown only in a record's detail or listed
+//! below it, and resources listed only below records of another.
 
 use super::page::RecordSchema;
 
@@ -47,6 +47,38 @@ impl Elsewhere {
     }
 }
 
+/// Where VOMO lists the records of a resource that has no listing of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    /// Listed page by page at `/{parent}/{id}/{below}`, each record's detail at
+    /// `/{parent}/{id}/{below}/{record}`: a form's completions.
+    Listed { parent: &'static str, below: &'static str },
+    /// Embedded whole, as the list `field`, in the detail at `/{path}/{id}` of a parent record,
+    /// with no detail of their own: a project date's participants.
+    Embedded { path: &'static str, field: &'static str },
+}
+
+/// The resources VOMO lists only below another record.
+const NESTED: &[(&str, Nesting)] = &[
+    ("form_completions", Nesting::Listed { parent: "forms", below: "completions" }),
+    ("participations", Nesting::Embedded { path: "projects/date", field: "participants" }),
+];
+
+/// How VOMO lists `resource`, when only below another record.
+pub fn nesting(resource: &str) -> Option<Nesting> {
+    NESTED.iter().find(|(name, _)| *name == resource).map(|(_, nesting)| *nesting)
+}
+
+/// The path of record `id`'s detail, below `parent` for a nested resource.
+pub fn detail_path(resource: &str, id: u64, parent: Option<u64>) -> String {
+    match (nesting(resource), parent) {
+        (Some(Nesting::Listed { parent: owner, below }), Some(parent)) => {
+            format!("{owner}/{parent}/{below}/{id}")
+        }
+        _ => format!("{resource}/{id}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +95,13 @@ mod tests {
         let groups = Elsewhere::of("groups", &schema(&["name", "members"]));
         assert_eq!(groups, Elsewhere { detail: false, listed: vec![(1, "members")] });
         assert!(Elsewhere::of("users", &schema(&["members", "all_dates"])).is_empty());
+    }
+
+    #[test]
+    fn a_nested_records_detail_is_below_its_parent() {
+        assert_eq!(detail_path("users", 7, None), "users/7");
+        assert_eq!(detail_path("form_completions", 70, Some(2)), "forms/2/completions/70");
+        assert!(matches!(nesting("participations"), Some(Nesting::Embedded { .. })));
+        assert_eq!(nesting("groups"), None);
     }
 }

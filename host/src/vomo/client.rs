@@ -1,6 +1,7 @@
 //! The VOMO API client: listings followed through `links.next`, detail fetches, and the retry
 //! loop every request goes through.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -11,9 +12,9 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use tokio::time::Instant;
 
-use super::catalog::Elsewhere;
+use super::catalog::{Elsewhere, Nesting, detail_path, nesting};
 use super::error::VomoError;
-use super::page::{Page, RecordSchema, VomoRecord, parse_detail, parse_page};
+use super::page::{Page, RecordSchema, VomoRecord, parse_detail, parse_embedded, parse_page};
 use super::quirks::coerce_field;
 use super::retry::RetryPolicy;
 use super::token::Token;
@@ -114,6 +115,8 @@ impl VomoClient {
     }
 
     /// Starts a listing of `resource`; pages are read one at a time with [`Lister::next_page`].
+    /// A resource VOMO lists only below another (a form's completions) is listed parent by
+    /// parent, each record carrying its parent.
     pub fn list<'a>(
         &'a self,
         resource: &'a str,
@@ -121,7 +124,52 @@ impl VomoClient {
         priority: Priority,
         schema: &'a RecordSchema,
     ) -> Lister<'a> {
-        let mut url = self.resource_url(resource);
+        let elsewhere = Elsewhere::of(resource, schema);
+        let mut lister = Lister {
+            client: self,
+            resource,
+            schema,
+            priority,
+            next: None,
+            page: 0,
+            elsewhere,
+            nested: None,
+        };
+        match nesting(resource) {
+            Some(Nesting::Listed { parent, below }) => {
+                let parents = self.list(parent, &ListQuery::default(), priority, &IDS_ONLY);
+                lister.nested = Some(Box::new(Nested {
+                    parents,
+                    below,
+                    query: query.clone(),
+                    pending: VecDeque::new(),
+                    current: None,
+                }));
+            }
+            _ => lister.next = Some(self.list_url(resource, query)),
+        }
+        lister
+    }
+
+    /// Starts a listing of the records of nested `resource` below one `parent` alone.
+    pub fn list_below<'a>(
+        &'a self,
+        resource: &'a str,
+        parent: u64,
+        priority: Priority,
+        schema: &'a RecordSchema,
+    ) -> Lister<'a> {
+        let mut lister = self.list(resource, &ListQuery::default(), priority, schema);
+        if let Some(nested) = lister.nested.as_mut() {
+            nested.parents.next = None;
+            nested.pending.push_back(parent);
+        }
+        lister
+    }
+
+    /// The URL of the first page of a listing at `path`.
+    fn list_url(&self, path: &str, query: &ListQuery) -> Url {
+        let mut url = self.resource_url(path);
         {
             let mut pairs = url.query_pairs_mut();
             let stamp = |at: &DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
@@ -138,8 +186,45 @@ impl VomoClient {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        let elsewhere = Elsewhere::of(resource, schema);
-        Lister { client: self, resource, schema, priority, next: Some(url), page: 0, elsewhere }
+        url
+    }
+
+    /// Reads the records VOMO embeds in the detail of `parent` (a project date's participants),
+    /// each carrying its parent; none when the parent is gone (404).
+    pub async fn embedded(
+        &self,
+        resource: &str,
+        parent: u64,
+        priority: Priority,
+        schema: &RecordSchema,
+    ) -> Result<Option<Vec<VomoRecord>>, VomoError> {
+        let Some(Nesting::Embedded { path, field }) = nesting(resource) else {
+            return Err(VomoError::Invalid {
+                customer: self.customer.clone(),
+                resource: resource.to_owned(),
+                message: "it is not embedded in another record's detail".to_owned(),
+            });
+        };
+        let path = format!("{path}/{parent}");
+        let url = self.resource_url(&path);
+        let (status, body) = self.send(&url, priority, &path, 0).await?;
+        match status {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Ok(None),
+            status => return Err(self.refusal(&path, status, &body)),
+        }
+        let malformed = |reason| VomoError::MalformedPage {
+            customer: self.customer.clone(),
+            resource: path.clone(),
+            page: 0,
+            reason,
+        };
+        let records = parse_embedded(&body, field, schema).map_err(malformed)?;
+        let below = |mut record: VomoRecord| {
+            record.parent = Some(parent);
+            record
+        };
+        Ok(Some(records.into_iter().map(below).collect()))
     }
 
     /// Fetches one record's detail, with the fields VOMO lists below it.
@@ -150,7 +235,19 @@ impl VomoClient {
         priority: Priority,
         schema: &RecordSchema,
     ) -> Result<Detail, VomoError> {
-        let detail = self.bare_detail(resource, id, priority, schema).await?;
+        self.detail_below(resource, id, None, priority, schema).await
+    }
+
+    /// Fetches the detail of record `id`, listed below `parent` when its resource is nested.
+    pub async fn detail_below(
+        &self,
+        resource: &str,
+        id: u64,
+        parent: Option<u64>,
+        priority: Priority,
+        schema: &RecordSchema,
+    ) -> Result<Detail, VomoError> {
+        let detail = self.bare_detail(resource, id, parent, priority, schema).await?;
         let listed = Elsewhere::of(resource, schema).listed;
         match detail {
             Detail::Found(mut record) if !listed.is_empty() => {
@@ -175,7 +272,8 @@ impl VomoClient {
         let mut complete = Vec::with_capacity(records.len());
         for mut record in records {
             if elsewhere.detail {
-                match self.bare_detail(resource, record.id, priority, schema).await? {
+                let parent = record.parent;
+                match self.bare_detail(resource, record.id, parent, priority, schema).await? {
                     Detail::Found(detail) => record = detail,
                     Detail::Gone | Detail::Forbidden => {
                         tracing::info!(customer = %self.customer, resource, id = record.id,
@@ -200,10 +298,9 @@ impl VomoClient {
         priority: Priority,
         schema: &RecordSchema,
     ) -> Result<(), VomoError> {
-        let ids_only = RecordSchema::default();
         for &(position, field) in listed {
             let path = format!("{resource}/{}/{field}", record.id);
-            let mut listing = self.list(&path, &ListQuery::default(), priority, &ids_only);
+            let mut listing = self.list(&path, &ListQuery::default(), priority, &IDS_ONLY);
             let mut ids = Vec::new();
             while let Some(page) = listing.read_page().await? {
                 ids.extend(page.records.iter().map(|member| serde_json::Value::from(member.id)));
@@ -227,20 +324,24 @@ impl VomoClient {
         &self,
         resource: &str,
         id: u64,
+        parent: Option<u64>,
         priority: Priority,
         schema: &RecordSchema,
     ) -> Result<Detail, VomoError> {
-        let url = self.resource_url(&format!("{resource}/{id}"));
+        let url = self.resource_url(&detail_path(resource, id, parent));
         let (status, body) = self.send(&url, priority, resource, 0).await?;
         match status {
-            StatusCode::OK => parse_detail(&body, schema).map(Detail::Found).map_err(|reason| {
-                VomoError::MalformedPage {
+            StatusCode::OK => parse_detail(&body, schema)
+                .map(|mut record| {
+                    record.parent = parent;
+                    Detail::Found(record)
+                })
+                .map_err(|reason| VomoError::MalformedPage {
                     customer: self.customer.clone(),
                     resource: format!("{resource}/{id}"),
                     page: 0,
                     reason,
-                }
-            }),
+                }),
             StatusCode::NOT_FOUND => Ok(Detail::Gone),
             StatusCode::FORBIDDEN => Ok(Detail::Forbidden),
             status => Err(self.refusal(resource, status, &body)),
@@ -360,9 +461,26 @@ pub struct Lister<'a> {
     page: u32,
     /// What the schema needs that this listing does not carry.
     elsewhere: Elsewhere,
+    /// For a resource listed below another, the walk over the parents.
+    nested: Option<Box<Nested<'a>>>,
 }
 
-impl Lister<'_> {
+/// A listing walked parent by parent: each parent's own listing in turn.
+#[derive(Debug)]
+struct Nested<'a> {
+    parents: Lister<'a>,
+    below: &'static str,
+    query: ListQuery,
+    /// Parents listed and not read yet.
+    pending: VecDeque<u64>,
+    /// The parent being read, with its listing.
+    current: Option<(u64, Lister<'a>)>,
+}
+
+/// A schema of no fields, for listings read for their ids alone.
+static IDS_ONLY: RecordSchema = RecordSchema::ids_only();
+
+impl<'a> Lister<'a> {
     /// The next page, or none after the last, its records read whole: fields the listing leaves
     /// out are fetched (see [`Elsewhere`]). A page that fails is retried, never skipped: an
     /// error here means the listing cannot be completed.
@@ -378,8 +496,54 @@ impl Lister<'_> {
         Ok(Some(page))
     }
 
-    /// The next page as the listing shows it.
+    /// The next page as the listing shows it; for a nested resource, the next page of the next
+    /// parent that has one. A parent deleted since its listing (404) has nothing left to list.
     async fn read_page(&mut self) -> Result<Option<Page>, VomoError> {
+        let Some(nested) = self.nested.as_mut() else { return self.read_own_page().await };
+        loop {
+            if let Some((parent, listing)) = nested.current.as_mut() {
+                let parent = *parent;
+                match listing.read_own_page().await {
+                    Ok(Some(mut page)) => {
+                        page.records.iter_mut().for_each(|record| record.parent = Some(parent));
+                        self.page += 1;
+                        return Ok(Some(page));
+                    }
+                    Ok(None) => nested.current = None,
+                    Err(VomoError::Unexpected { status: 404, .. }) => {
+                        tracing::info!(customer = %self.client.customer, resource = self.resource,
+                            parent, "parent gone since it was listed; nothing below it to read");
+                        nested.current = None;
+                    }
+                    Err(error) => return Err(error),
+                }
+                continue;
+            }
+            if let Some(parent) = nested.pending.pop_front() {
+                let owner = nested.parents.resource;
+                let path = format!("{owner}/{parent}/{}", nested.below);
+                let listing = Lister {
+                    client: self.client,
+                    resource: self.resource,
+                    schema: self.schema,
+                    priority: self.priority,
+                    next: Some(self.client.list_url(&path, &nested.query)),
+                    page: 0,
+                    elsewhere: Elsewhere::default(),
+                    nested: None,
+                };
+                nested.current = Some((parent, listing));
+                continue;
+            }
+            match nested.parents.read_own_page().await? {
+                Some(page) => nested.pending.extend(page.records.iter().map(|parent| parent.id)),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The next page of this listing's own URL.
+    async fn read_own_page(&mut self) -> Result<Option<Page>, VomoError> {
         let Some(url) = self.next.clone() else { return Ok(None) };
         let number = self.page + 1;
         let client = self.client;

@@ -19,9 +19,21 @@ pub struct RecordSchema {
 }
 
 impl RecordSchema {
+    /// A schema of no fields: records read for their id and `updated_at` alone.
+    pub const fn ids_only() -> Self {
+        RecordSchema { fields: Vec::new(), parts: Vec::new() }
+    }
+
     pub fn new(fields: impl IntoIterator<Item = (String, FieldKind)>) -> Self {
         let fields: Vec<_> = fields.into_iter().collect();
         RecordSchema { parts: vec![Vec::new(); fields.len()], fields }
+    }
+
+    /// Fields with the parts a `records` field reads of each element.
+    pub fn with_parts(fields: impl IntoIterator<Item = (String, FieldKind, Vec<String>)>) -> Self {
+        let (fields, parts) =
+            fields.into_iter().map(|(name, kind, parts)| ((name, kind), parts)).unzip();
+        RecordSchema { fields, parts }
     }
 
     /// The field names, in order.
@@ -53,6 +65,8 @@ impl RecordSchema {
 #[derive(Debug, Clone)]
 pub struct VomoRecord {
     pub id: u64,
+    /// The record this one was listed below (a completion's form, a participation's date).
+    pub parent: Option<u64>,
     pub updated_at: Option<DateTime<Utc>>,
     /// The compared fields' values, coerced to their declared types, in the schema's order.
     pub values: Vec<Value>,
@@ -64,6 +78,7 @@ impl PartialEq for VomoRecord {
     fn eq(&self, other: &Self) -> bool {
         let same_raw = self.raw.get() == other.raw.get();
         self.id == other.id
+            && self.parent == other.parent
             && self.updated_at == other.updated_at
             && self.values == other.values
             && same_raw
@@ -205,6 +220,26 @@ pub fn parse_detail(body: &[u8], schema: &RecordSchema) -> Result<VomoRecord, St
     parse_raw(detail.data.ok_or("the response has no `data` object")?, schema)
 }
 
+/// Parses the records a detail response embeds as the list `field`, `{"data": {field: [...]}}`.
+pub fn parse_embedded(
+    body: &[u8],
+    field: &str,
+    schema: &RecordSchema,
+) -> Result<Vec<VomoRecord>, String> {
+    let json: Json =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let data = json.get("data").ok_or("the response has no `data` object")?;
+    let list = match data.get(field) {
+        Some(Json::Array(list)) => list,
+        Some(other) => return Err(format!("`{field}` is `{other}`, not a list")),
+        None => return Err(format!("the record has no `{field}` list")),
+    };
+    let parse = |(index, record)| {
+        parse_record(record, schema).map_err(|e| format!("`{field}` item {}: {e}", index + 1))
+    };
+    list.iter().enumerate().map(parse).collect()
+}
+
 /// Parses one record object, as a page or a detail holds it.
 pub fn parse_record(record: &Json, schema: &RecordSchema) -> Result<VomoRecord, String> {
     let raw = serde_json::value::to_raw_value(record).map_err(|e| e.to_string())?;
@@ -245,7 +280,7 @@ pub fn parse_raw(record: &RawValue, schema: &RecordSchema) -> Result<VomoRecord,
             coerce_field(*kind, parts, &field(name).map_err(read)?).map_err(read)
         })
         .collect::<Result<_, String>>()?;
-    Ok(VomoRecord { id, updated_at, values, raw: record.to_owned() })
+    Ok(VomoRecord { id, parent: None, updated_at, values, raw: record.to_owned() })
 }
 
 #[cfg(test)]

@@ -57,17 +57,26 @@ fn the_demo_catches_every_injected_failure_and_says_so_in_json() {
     let report: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
     assert_eq!(report["missed"], 0, "{out}");
     let faults = report["faults"].as_array().expect("a faults array");
-    assert_eq!(faults.len(), 8, "{out}");
-    let caught_by = |fault: &str| {
+    assert_eq!(faults.len(), 14, "{out}");
+    let caught_by = |fault: &str, resource: &str| {
         let entry = faults.iter().find(|f| f["fault"] == fault).expect("the fault is reported");
-        assert_eq!(entry["resource"], "users");
+        assert_eq!(entry["resource"], resource);
         assert!(entry["action"].is_string(), "{entry}");
+        assert_eq!(entry["repaired"], true, "{entry}");
         entry["caught_by"].as_str().expect("caught").to_owned()
     };
-    assert_eq!(caught_by("deletion"), "users_full");
-    assert_eq!(caught_by("field changed without moving updated_at"), "users_full");
-    assert_eq!(caught_by("push the external system silently dropped"), "users_audit");
-    assert_eq!(caught_by("worker crash mid-batch"), "users_incremental");
+    assert_eq!(caught_by("deletion", "users"), "users_full");
+    assert_eq!(caught_by("field changed without moving updated_at", "users"), "users_full");
+    assert_eq!(caught_by("push the external system silently dropped", "users"), "users_audit");
+    assert_eq!(caught_by("worker crash mid-batch", "users"), "users_incremental");
+    let date_added = "project date added behind the integration's back";
+    assert_eq!(caught_by(date_added, "projects"), "projects_full");
+    assert_eq!(caught_by("member removed from a group", "groups"), "groups_full");
+    assert_eq!(caught_by("group deleted", "groups"), "groups_full");
+    let completion = caught_by("form completion missed", "form_completions");
+    assert_eq!(completion, "form_completions_incremental");
+    let cancelled = caught_by("participant cancelled", "participations");
+    assert_eq!(cancelled, "participations_full");
 }
 
 #[test]
@@ -84,4 +93,24 @@ fn a_run_names_a_missing_configuration_and_a_bad_task() {
     assert!(!ok && err.contains("`/nonexistent/r.toml`"), "{err}");
     let (ok, _, err) = reconciler(&["run", "--customer", "a", "--task", "users_ful"]);
     assert!(!ok && err.contains("`users_ful` is not a task"), "{err}");
+}
+
+#[test]
+fn the_resources_doc_shows_the_defaults_the_plugins_describe() {
+    let (ok, table, err) = reconciler(&["plugins", "defaults"]);
+    assert!(ok, "{err}");
+    assert!(table.contains("| projects | `projects_full` |"), "{table}");
+    let doc = include_str!("../../../docs/resources.md");
+    assert!(
+        doc.contains(&table),
+        "docs/resources.md is out of date; put `reconciler plugins defaults` in:\n{table}"
+    );
+}
+
+#[test]
+fn plugins_check_shows_the_parts_of_a_records_field() {
+    let (ok, out, err) = reconciler(&["plugins", "check", "builtin:projects"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("all_dates            records"), "{out}");
+    assert!(out.contains("(parts: starts_at, ends_at)"), "{out}");
 }

@@ -1,5 +1,6 @@
-//! Projects and groups end to end: the failures their plugins exist for, which task catches each
-//! and which cannot, and what reaches the external system.
+//! Projects, groups, forms, form completions and participations end to end: the failures their
+//! plugins exist for, which task catches each and which cannot, and what reaches the external
+//! system.
 
 use std::time::Duration;
 
@@ -61,11 +62,13 @@ impl World {
             vomo,
             _dir: dir,
         };
-        for resource in ["projects", "groups"] {
+        for resource in ["projects", "groups", "forms", "form_completions"] {
             let rules = world.wiring.rules(resource).expect("plugin");
             poll(&world.target(resource, &rules), &world.vomo).await.expect("backfill");
         }
         world.sim.control().set_time(fault_day() + chrono::Duration::hours(1));
+        // Participations have no polling: their own pass reads them first.
+        world.run_at("participations", Pass::Full, 1).await;
         world
     }
 
@@ -94,7 +97,12 @@ impl World {
 
     /// Runs `pass` over `resource` the day after the failures.
     async fn run(&self, resource: &str, pass: Pass) -> RunSummary {
-        self.sim.control().set_time(fault_day() + chrono::Duration::hours(28));
+        self.run_at(resource, pass, 28).await
+    }
+
+    /// Runs `pass` over `resource` `hours` after the fault day began.
+    async fn run_at(&self, resource: &str, pass: Pass, hours: i64) -> RunSummary {
+        self.sim.control().set_time(fault_day() + chrono::Duration::hours(hours));
         let rules = self.wiring.rules(resource).expect("plugin");
         let worker = self.wiring.worker(&rules, &self.customer).expect("worker");
         let ctx = RunContext {
@@ -214,4 +222,77 @@ async fn a_deleted_group_is_confirmed_by_its_detail_and_removed_downstream() {
     let store = &world.wiring.store;
     let rows = store.partner_states(&world.customer.id, "groups", &[group]).await.expect("rows");
     assert!(rows[0].deleted_at.is_some(), "partner state records the deletion");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_changed_silently_is_caught_by_the_forms_full_scan_only() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let form = records_of(control, Resource::Forms, world.org)[0];
+    let renamed = serde_json::json!({"name": "Waiver (2027)"});
+    control.update_silently(Resource::Forms, form, renamed).expect("renamed");
+    let fault = Injected {
+        fault: "form renamed silently",
+        customer: world.customer.id.clone(),
+        resource: "forms".to_owned(),
+        ids: vec![u64::from(form)],
+    };
+
+    let incremental = world.run("forms", Pass::Incremental).await;
+    assert_eq!(world.found(&incremental, &fault).await, Vec::<String>::new());
+    let full = world.run("forms", Pass::Full).await;
+    assert_eq!(world.found(&full, &fault).await, ["silent_change: "]);
+    let crm = world.crm.get("forms", &form.to_string()).expect("pushed");
+    assert_eq!(crm.data["name"], "Waiver (2027)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_completion_is_caught_by_the_incremental_pass_over_its_form() {
+    let world = World::new().await;
+    let mut scene = world.scene();
+    let fault = scene.completion_missed().await.expect("a completion missed");
+    let rules = world.wiring.rules("form_completions").expect("plugin");
+    let polled = poll(&world.target("form_completions", &rules), &world.vomo).await;
+    assert_eq!(polled.expect("polls").processed, 0, "the checkpoint moved past it");
+    let id = fault.ids[0].to_string();
+    assert!(world.crm.get("form_completions", &id).is_none());
+
+    let incremental = world.run("form_completions", Pass::Incremental).await;
+    assert_eq!(world.found(&incremental, &fault).await, ["missed_create: "]);
+    let crm = world.crm.get("form_completions", &id).expect("processed");
+    let vomo = world.sim.control().record(Resource::FormCompletions, fault.ids[0] as u32);
+    assert_eq!(Some(&crm.data["field_responses"]), vomo.as_ref().map(|v| &v["field_responses"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_participation_pass_processes_sign_ups_and_removes_cancellations_downstream() {
+    let world = World::new().await;
+    let mut scene = world.scene();
+    let active_days = world.wiring.config.passes.participation_active_days;
+    let cancelled = scene.participant_cancelled(active_days).expect("a participant cancelled");
+    let id = cancelled.ids[0].to_string();
+    assert!(world.crm.get("participations", &id).is_some(), "the first pass processed it");
+    let (_, date) = *scene.touched.last().expect("the cancelled date");
+    let control = world.sim.control();
+    let newcomer = users_of(control, world.org).pop().expect("a user");
+    let signed_up = control.add_participant(date, newcomer, serde_json::json!({"hours": 3}));
+    let signed_up = signed_up.expect("a sign-up").to_string();
+
+    control.reset_requests();
+    let run = world.run("participations", Pass::Full).await;
+    let found = world.found(&run, &cancelled).await;
+    assert_eq!(found, ["deletion_candidate: confirmed: its parent no longer lists it"]);
+    assert!(world.crm.get("participations", &signed_up).is_some(), "the sign-up processed");
+    assert!(world.crm.get("participations", &id).is_none(), "removed downstream");
+    let store = &world.wiring.store;
+    let row = store.partner_states(&world.customer.id, "participations", &cancelled.ids).await;
+    assert!(row.expect("read")[0].deleted_at.is_some());
+
+    // What the pass cost: the projects listing, each listed project's detail (its dates), and
+    // one read per recent date, which embeds the participants.
+    let requests = world.sim.control().requests();
+    let dates = requests.iter().filter(|r| r.path.starts_with("/projects/date/")).count();
+    let details = requests.iter().filter(|r| r.path.matches('/').count() == 2).count();
+    assert_eq!(dates as u32, run.pages, "one read per date");
+    assert_eq!(run.requests as usize, 1 + details + dates, "{requests:?}");
 }

@@ -1,8 +1,8 @@
 //! The store's behaviour, run against both backends: a SQLite file and the machine's PostgreSQL.
 
 use reconciler::store::{
-    ActionScope, ActionState, Alert, FindingRow, JournalEntry, NewRun, Participant, PartnerRow,
-    PartnerVersion, Review, ReviewState, RunCounts, RunOutcome, Settled, Settlement, Store,
+    ActionScope, ActionState, Alert, FindingRow, JournalEntry, NewRun, PartnerRow, PartnerVersion,
+    Review, ReviewState, RunCounts, RunOutcome, Settled, Settlement, Store,
 };
 
 /// Declares one test per backend for each listed async check.
@@ -44,7 +44,6 @@ both_backends!(
     reviews_are_decided_once,
     dead_letters_resolve_per_record,
     alerts_are_listed_newest_first,
-    participants_upsert_by_date_and_user,
     a_large_batch_is_written_in_one_go,
 );
 
@@ -53,6 +52,7 @@ fn row(id: u64, updated_at: i64, name: &str) -> PartnerRow {
         customer: "acme".into(),
         resource: "users".into(),
         id,
+        parent: None,
         updated_at,
         fingerprint: blake3::hash(name.as_bytes()).as_bytes().to_vec(),
         fields: format!(r#"[{{"name":"first_name","value":{{"text":"{name}"}}}}]"#),
@@ -374,19 +374,6 @@ async fn alerts_are_listed_newest_first(store: &Store) {
         alerts.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(),
         ["breaker_open", "scope_change"]
     );
-}
-
-async fn participants_upsert_by_date_and_user(store: &Store) {
-    let p = |user, status: &str| Participant {
-        project_date_id: 70,
-        user_id: user,
-        status: status.into(),
-        seen_at: 1,
-    };
-    store.upsert_participants("acme", &[p(1, "active"), p(2, "active")]).await.unwrap();
-    store.upsert_participants("acme", &[p(2, "cancelled")]).await.unwrap();
-    let known = store.participants("acme", 70).await.unwrap();
-    assert_eq!(known, [p(1, "active"), p(2, "cancelled")]);
 }
 
 async fn a_large_batch_is_written_in_one_go(store: &Store) {

@@ -10,6 +10,7 @@ extern crate self as vomo_plugin_sdk;
 pub mod compare;
 pub mod host;
 pub mod normalize;
+pub mod plan;
 pub mod record;
 
 /// The generated bindings for the `rule-plugin` world; plugins rarely need them directly.

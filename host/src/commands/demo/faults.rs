@@ -244,6 +244,52 @@ impl Scene<'_> {
         Ok(self.injected_in(Resource::Groups, "group deleted", &[group]))
     }
 
+    /// A form was completed and polling missed it: the integration's completions checkpoint
+    /// moved past it.
+    pub async fn completion_missed(&mut self) -> anyhow::Result<Injected> {
+        let form = self.untouched(Resource::Forms, 0, |_, _| 0)?;
+        let user = self.take(1)?[0];
+        self.tick();
+        let fields = json!({"form_id": form, "user_id": user});
+        let completion = self.control.create(Resource::FormCompletions, self.org, fields)?;
+        self.tick();
+        let (customer, at) = (self.target.customer, self.control.now().timestamp_micros());
+        let store = self.target.store;
+        store.set_checkpoint(customer, "form_completions", at, now_micros()).await?;
+        let fault = "form completion missed";
+        Ok(self.injected_in(Resource::FormCompletions, fault, &[completion]))
+    }
+
+    /// A volunteer cancelled a sign-up for a project date that started in the last
+    /// `active_days`: the date no longer lists them, and nothing moves an `updated_at`.
+    pub fn participant_cancelled(&mut self, active_days: u32) -> anyhow::Result<Injected> {
+        let now = self.control.now();
+        let since = now - chrono::Duration::days(i64::from(active_days));
+        let projects = records_of(self.control, Resource::Projects, self.org);
+        let dates = projects.iter().flat_map(|project| dates_of(self.control, *project));
+        let recent = dates.filter_map(|date| {
+            let detail = self.control.record(Resource::ProjectDates, date)?;
+            let starts = detail.get("starts_at")?.as_str()?;
+            let starts: chrono::DateTime<chrono::Utc> = starts.parse().ok()?;
+            let first = detail.get("participants")?.as_array()?.first()?.clone();
+            (since <= starts && starts <= now).then_some((date, first))
+        });
+        let (date, participant) = recent
+            .into_iter()
+            .next()
+            .context("no project date of the customer started recently with a participant")?;
+        let id = |field: &str| participant.get(field).and_then(|id| id.as_u64()).unwrap_or(0);
+        let (user, record) = (id("user_id") as u32, id("id") as u32);
+        self.control.cancel_participant(date, user).context("cancelling a participation")?;
+        self.touched.push((Resource::ProjectDates, date));
+        Ok(Injected {
+            fault: "participant cancelled",
+            customer: self.target.customer.to_owned(),
+            resource: "participations".to_owned(),
+            ids: vec![u64::from(record)],
+        })
+    }
+
     /// The user left the organisation: gone from the listing, but the detail still answers.
     pub fn moved_out_of_scope(&mut self) -> anyhow::Result<Injected> {
         let ids = self.take(1)?;

@@ -86,6 +86,11 @@ fn repaired(fault: &Injected, control: &Control, crm: &ExternalHandle) -> bool {
     let (resource, fields): (Resource, &[&str]) = match fault.resource.as_str() {
         "projects" => (Resource::Projects, &["all_dates"]),
         "groups" => (Resource::Groups, &["members"]),
+        "form_completions" => (Resource::FormCompletions, &["field_responses"]),
+        // A cancelled participation has no record of its own left in VOMO.
+        "participations" => {
+            return fault.ids.iter().all(|id| crm.get("participations", &id.to_string()).is_none());
+        }
         _ => (Resource::Users, &["first_name", "phone"]),
     };
     fault.ids.iter().all(|id| {
@@ -95,7 +100,7 @@ fn repaired(fault: &Injected, control: &Control, crm: &ExternalHandle) -> bool {
             let members = control.members(*id as u32).unwrap_or_default();
             vomo["members"] = serde_json::json!(members);
         }
-        let external = crm.get(resource.name(), &id.to_string());
+        let external = crm.get(&fault.resource, &id.to_string());
         match (vomo, external) {
             (None, None) => true,
             (Some(vomo), Some(external)) => {
