@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::store::{Micros, StoreError, now_micros};
 use crate::throttle::Priority;
-use crate::vomo::{ListQuery, VomoClient, VomoError, VomoRecord};
+use crate::vomo::{ListQuery, Nesting, VomoClient, VomoError, VomoRecord, nesting};
 
 use super::process::{Target, process};
 use super::snapshot::fingerprint;
@@ -37,6 +37,8 @@ pub enum PollError {
     Vomo(#[from] VomoError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{resource} cannot be polled: they carry no `updated_at`; their full pass reads them")]
+    NotPolled { resource: String },
 }
 
 /// Runs one polling cycle of a customer's resource.
@@ -47,6 +49,9 @@ pub enum PollError {
 /// breaks off leaves the checkpoint where it was, since records are listed by id, not by time.
 pub async fn poll(target: &Target<'_>, vomo: &VomoClient) -> Result<PollReport, PollError> {
     let (customer, resource) = (target.customer, target.resource);
+    if let Some(Nesting::Embedded { .. }) = nesting(resource) {
+        return Err(PollError::NotPolled { resource: resource.to_owned() });
+    }
     let checkpoint = target.store.checkpoint(customer, resource).await?;
     let query = ListQuery {
         updated_after: checkpoint.and_then(chrono::DateTime::from_timestamp_micros),

@@ -316,6 +316,19 @@ mod tests {
     }
 
     #[test]
+    fn embedded_records_are_read_from_their_parent_and_a_bad_one_is_named() {
+        let body = br#"{"data": {"id": 9, "participants": [{"id": 1, "hours": "4.00"}]}}"#;
+        let records = parse_embedded(body, "participants", &schema()).expect("one participant");
+        assert_eq!(records[0].values[2], Value::Decimal(4.0));
+        let bad = br#"{"data": {"id": 9, "participants": [{"id": 1}, {"hours": 1}]}}"#;
+        let error = parse_embedded(bad, "participants", &schema()).expect_err("no id");
+        assert_eq!(error, "`participants` item 2: it has no `id`");
+        let not_list = br#"{"data": {"participants": 3}}"#;
+        let error = parse_embedded(not_list, "participants", &schema()).expect_err("a number");
+        assert_eq!(error, "`participants` is `3`, not a list");
+    }
+
+    #[test]
     fn the_string_null_ends_the_listing() {
         let page = parse_page(br#"{"data": [], "links": {"next": "null"}}"#, &schema());
         assert_eq!(page.expect("parses").next, None);

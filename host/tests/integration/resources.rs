@@ -265,6 +265,22 @@ async fn a_missed_completion_is_caught_by_the_incremental_pass_over_its_form() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_completion_is_confirmed_below_its_form_and_participations_are_not_polled() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let completion = records_of(control, Resource::FormCompletions, world.org)[0];
+    control.delete(Resource::FormCompletions, completion).expect("deleted");
+    let full = world.run("form_completions", Pass::Full).await;
+    assert_eq!(full.deletions, 1, "confirmed by `/forms/{{form}}/completions/{{id}}`");
+    assert!(world.crm.get("form_completions", &completion.to_string()).is_none());
+
+    let rules = world.wiring.rules("participations").expect("plugin");
+    let error = poll(&world.target("participations", &rules), &world.vomo).await;
+    let error = error.expect_err("no polling").to_string();
+    assert!(error.contains("participations cannot be polled"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_participation_pass_processes_sign_ups_and_removes_cancellations_downstream() {
     let world = World::new().await;
     let mut scene = world.scene();

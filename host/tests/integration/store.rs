@@ -32,6 +32,7 @@ macro_rules! both_backends {
 both_backends!(
     partner_state_upserts_are_idempotent,
     partner_state_reads_only_the_ids_asked_for,
+    partner_state_is_read_by_parent,
     deleted_records_leave_the_live_ids,
     partner_state_is_walked_in_id_order_deleted_rows_included,
     checkpoints_never_move_backwards_unless_set,
@@ -59,6 +60,19 @@ fn row(id: u64, updated_at: i64, name: &str) -> PartnerRow {
         processed_at: 1_000,
         deleted_at: None,
     }
+}
+
+async fn partner_state_is_read_by_parent(store: &Store) {
+    let below =
+        |id, parent| PartnerRow { parent, resource: "participations".into(), ..row(id, 10, "p") };
+    let rows = [below(3, Some(70)), below(1, Some(70)), below(2, Some(71)), below(4, None)];
+    store.upsert_partner_states(&rows).await.expect("upsert");
+    let of_70 = store.partner_states_of_parent("acme", "participations", 70).await.expect("read");
+    assert_eq!(of_70, [below(1, Some(70)), below(3, Some(70))], "ascending, that parent only");
+    let moved = below(3, Some(71));
+    store.upsert_partner_states(&[PartnerRow { updated_at: 20, ..moved }]).await.expect("move");
+    let of_71 = store.partner_states_of_parent("acme", "participations", 71).await.expect("read");
+    assert_eq!(of_71.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3], "a parent can change");
 }
 
 async fn partner_state_upserts_are_idempotent(store: &Store) {
