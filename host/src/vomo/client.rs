@@ -213,13 +213,7 @@ impl VomoClient {
             StatusCode::NOT_FOUND => return Ok(None),
             status => return Err(self.refusal(&path, status, &body)),
         }
-        let malformed = |reason| VomoError::MalformedPage {
-            customer: self.customer.clone(),
-            resource: path.clone(),
-            page: 0,
-            reason,
-        };
-        let records = parse_embedded(&body, field, schema).map_err(malformed)?;
+        let records = parse_embedded(&body, field, schema).map_err(self.malformed(&path, 0))?;
         let below = |mut record: VomoRecord| {
             record.parent = Some(parent);
             record
@@ -306,14 +300,9 @@ impl VomoClient {
                 ids.extend(page.records.iter().map(|member| serde_json::Value::from(member.id)));
             }
             let ids = serde_json::Value::Array(ids);
-            let malformed = |reason: String| VomoError::MalformedPage {
-                customer: self.customer.clone(),
-                resource: path.clone(),
-                page: 0,
-                reason,
-            };
+            let malformed = self.malformed(&path, 0);
             let (kind, parts) = schema.field(position);
-            record.values[position] = coerce_field(kind, parts, &ids).map_err(malformed)?;
+            record.values[position] = coerce_field(kind, parts, &ids).map_err(&malformed)?;
             record.set_raw_field(field, ids).map_err(malformed)?;
         }
         Ok(())
@@ -336,12 +325,7 @@ impl VomoClient {
                     record.parent = parent;
                     Detail::Found(record)
                 })
-                .map_err(|reason| VomoError::MalformedPage {
-                    customer: self.customer.clone(),
-                    resource: format!("{resource}/{id}"),
-                    page: 0,
-                    reason,
-                }),
+                .map_err(self.malformed(&detail_path(resource, id, parent), 0)),
             StatusCode::NOT_FOUND => Ok(Detail::Gone),
             StatusCode::FORBIDDEN => Ok(Detail::Forbidden),
             status => Err(self.refusal(resource, status, &body)),
@@ -411,6 +395,17 @@ impl VomoClient {
             tracing::info!(customer = %self.customer, resource, page, failures, ?wait, failure,
                 "retrying");
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The error for an answer from `resource` (page `page`, 0 for a detail) that cannot be read.
+    fn malformed(&self, resource: &str, page: u32) -> impl Fn(String) -> VomoError + use<> {
+        let (customer, resource) = (self.customer.clone(), resource.to_owned());
+        move |reason| VomoError::MalformedPage {
+            customer: customer.clone(),
+            resource: resource.clone(),
+            page,
+            reason,
         }
     }
 
@@ -552,13 +547,8 @@ impl<'a> Lister<'a> {
             return Err(client.refusal(self.resource, status, &body));
         }
 
-        let malformed = |reason| VomoError::MalformedPage {
-            customer: client.customer.clone(),
-            resource: self.resource.to_owned(),
-            page: number,
-            reason,
-        };
-        let page = parse_page(&body, self.schema).map_err(malformed)?;
+        let malformed = client.malformed(self.resource, number);
+        let page = parse_page(&body, self.schema).map_err(&malformed)?;
         let next = match &page.next {
             Some(link) => Some(client.same_origin(link).map_err(malformed)?),
             None => None,

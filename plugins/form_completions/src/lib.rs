@@ -4,9 +4,10 @@
 //! completion polling missed is found by the daily incremental pass over each form.
 
 use vomo_plugin_sdk::TaskKind;
+use vomo_plugin_sdk::classify;
 use vomo_plugin_sdk::compare::{compare_sides, compared_fields};
 use vomo_plugin_sdk::{Action, Cadence, Comparison, Description, DetailOutcome, FieldKind};
-use vomo_plugin_sdk::{FieldRule, Finding, Guest, MissingVerdict, Rule, RuleError, ScopeReason};
+use vomo_plugin_sdk::{FieldRule, Finding, Guest, MissingVerdict, Rule, RuleError};
 
 /// The plugin's version, reported by `describe`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -42,19 +43,7 @@ impl Guest for FormCompletions {
     }
 
     fn classify_missing(id: u64, outcome: DetailOutcome) -> Result<MissingVerdict, RuleError> {
-        match outcome {
-            DetailOutcome::Gone => Ok(MissingVerdict::Deleted),
-            DetailOutcome::Forbidden => {
-                Ok(MissingVerdict::ScopeChange(ScopeReason::NarrowedPermissions))
-            }
-            DetailOutcome::Present(completion) if completion.id != id => {
-                Err(RuleError::InvalidRecord(format!(
-                    "detail fetch for completion {id} returned completion {}",
-                    completion.id
-                )))
-            }
-            DetailOutcome::Present(_) => Ok(MissingVerdict::ScopeChange(ScopeReason::Unexplained)),
-        }
+        classify::standard("completion", id, &outcome, classify::unexplained)
     }
 }
 

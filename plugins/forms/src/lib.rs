@@ -2,9 +2,10 @@
 //!
 //! Completions are a resource of their own (`form_completions`), listed below each form.
 
+use vomo_plugin_sdk::classify;
 use vomo_plugin_sdk::compare::{compare_sides, compared_fields};
 use vomo_plugin_sdk::{Action, Cadence, Comparison, Description, DetailOutcome, FieldRule};
-use vomo_plugin_sdk::{Finding, Guest, MissingVerdict, Rule, RuleError, ScopeReason, TaskKind};
+use vomo_plugin_sdk::{Finding, Guest, MissingVerdict, Rule, RuleError, TaskKind};
 
 /// The plugin's version, reported by `describe`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -43,16 +44,7 @@ impl Guest for Forms {
     }
 
     fn classify_missing(id: u64, outcome: DetailOutcome) -> Result<MissingVerdict, RuleError> {
-        match outcome {
-            DetailOutcome::Gone => Ok(MissingVerdict::Deleted),
-            DetailOutcome::Forbidden => {
-                Ok(MissingVerdict::ScopeChange(ScopeReason::NarrowedPermissions))
-            }
-            DetailOutcome::Present(form) if form.id != id => Err(RuleError::InvalidRecord(
-                format!("detail fetch for form {id} returned form {}", form.id),
-            )),
-            DetailOutcome::Present(_) => Ok(MissingVerdict::ScopeChange(ScopeReason::Unexplained)),
-        }
+        classify::standard("form", id, &outcome, classify::unexplained)
     }
 }
 

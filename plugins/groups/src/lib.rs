@@ -6,10 +6,11 @@
 
 mod plan;
 
+use vomo_plugin_sdk::classify;
 use vomo_plugin_sdk::compare::{compare_sides, compared_fields};
 use vomo_plugin_sdk::{Action, Cadence, Comparison, Description, DetailOutcome, FieldKind};
 use vomo_plugin_sdk::{FieldRule, Finding, FindingKind, Guest, MissingVerdict, Rule, RuleError};
-use vomo_plugin_sdk::{ScopeReason, TaskKind, Value};
+use vomo_plugin_sdk::{TaskKind, Value};
 
 /// The plugin's version, reported by `describe`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -55,16 +56,7 @@ impl Guest for Groups {
     }
 
     fn classify_missing(id: u64, outcome: DetailOutcome) -> Result<MissingVerdict, RuleError> {
-        match outcome {
-            DetailOutcome::Gone => Ok(MissingVerdict::Deleted),
-            DetailOutcome::Forbidden => {
-                Ok(MissingVerdict::ScopeChange(ScopeReason::NarrowedPermissions))
-            }
-            DetailOutcome::Present(group) if group.id != id => Err(RuleError::InvalidRecord(
-                format!("detail fetch for group {id} returned group {}", group.id),
-            )),
-            DetailOutcome::Present(_) => Ok(MissingVerdict::ScopeChange(ScopeReason::Unexplained)),
-        }
+        classify::standard("group", id, &outcome, classify::unexplained)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use vomo_plugin_sdk::record::values_of;
-use vomo_plugin_sdk::{Alert, Datetime, Entity, ExternalSide, PartnerEntry, Severity};
+use vomo_plugin_sdk::{Alert, Datetime, Entity, ExternalSide, PartnerEntry, ScopeReason, Severity};
 
 fn at(seconds: i64) -> Datetime {
     Datetime { seconds, nanoseconds: 0 }

@@ -5,9 +5,10 @@
 //! state knows for that date. A participant the date no longer shows has cancelled.
 
 use vomo_plugin_sdk::TaskKind;
+use vomo_plugin_sdk::classify;
 use vomo_plugin_sdk::compare::{compare_sides, compared_fields};
 use vomo_plugin_sdk::{Action, Cadence, Comparison, Description, DetailOutcome, FieldKind};
-use vomo_plugin_sdk::{FieldRule, Finding, Guest, MissingVerdict, Rule, RuleError, ScopeReason};
+use vomo_plugin_sdk::{FieldRule, Finding, Guest, MissingVerdict, Rule, RuleError};
 
 /// The plugin's version, reported by `describe`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -47,16 +48,7 @@ impl Guest for Participations {
 
     /// The host asks only after reading the participant's date: gone means cancelled.
     fn classify_missing(id: u64, outcome: DetailOutcome) -> Result<MissingVerdict, RuleError> {
-        match outcome {
-            DetailOutcome::Gone => Ok(MissingVerdict::Deleted),
-            DetailOutcome::Forbidden => {
-                Ok(MissingVerdict::ScopeChange(ScopeReason::NarrowedPermissions))
-            }
-            DetailOutcome::Present(found) if found.id != id => Err(RuleError::InvalidRecord(
-                format!("the date showed participation {} for {id}", found.id),
-            )),
-            DetailOutcome::Present(_) => Ok(MissingVerdict::ScopeChange(ScopeReason::Unexplained)),
-        }
+        classify::standard("participation", id, &outcome, classify::unexplained)
     }
 }
 

@@ -8,8 +8,8 @@ mod plan;
 
 use vomo_plugin_sdk::compare::{compare_sides, compared_fields};
 use vomo_plugin_sdk::{Action, Cadence, Comparison, Description, DetailOutcome, FieldKind};
+use vomo_plugin_sdk::{Entity, Rule, RuleError, ScopeReason, TaskKind, Value, classify, record};
 use vomo_plugin_sdk::{FieldRule, Finding, FindingKind, Guest, ItemChanges, MissingVerdict};
-use vomo_plugin_sdk::{Rule, RuleError, ScopeReason, TaskKind, Value, record};
 
 /// The plugin's version, reported by `describe`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -59,23 +59,15 @@ impl Guest for Projects {
     }
 
     fn classify_missing(id: u64, outcome: DetailOutcome) -> Result<MissingVerdict, RuleError> {
-        match outcome {
-            DetailOutcome::Gone => Ok(MissingVerdict::Deleted),
-            DetailOutcome::Forbidden => {
-                Ok(MissingVerdict::ScopeChange(ScopeReason::NarrowedPermissions))
-            }
-            DetailOutcome::Present(project) if project.id != id => Err(RuleError::InvalidRecord(
-                format!("detail fetch for project {id} returned project {}", project.id),
-            )),
-            DetailOutcome::Present(project) => {
-                let draft = record::value(&project.values, FIELDS, "draft");
-                let reason = match draft {
-                    Some(Value::Boolean(true)) => ScopeReason::SoftDeleted,
-                    _ => ScopeReason::Unexplained,
-                };
-                Ok(MissingVerdict::ScopeChange(reason))
-            }
-        }
+        classify::standard("project", id, &outcome, draft_reason)
+    }
+}
+
+/// A draft project that left the listing was unpublished, not deleted.
+fn draft_reason(project: &Entity) -> ScopeReason {
+    match record::value(&project.values, FIELDS, "draft") {
+        Some(Value::Boolean(true)) => ScopeReason::SoftDeleted,
+        _ => ScopeReason::Unexplained,
     }
 }
 

@@ -7,6 +7,7 @@
 
 extern crate self as vomo_plugin_sdk;
 
+pub mod classify;
 pub mod compare;
 pub mod host;
 pub mod normalize;

@@ -9,15 +9,30 @@ use crate::{Action, Alert, Finding, FindingKind, Severity};
 /// low alert, since polling cannot explain it. External drift or a missing external copy is
 /// pushed again. A deletion candidate is held for the host to confirm with its detail fetch.
 pub fn standard(findings: &[Finding], noun: &str) -> Vec<Action> {
+    let silent = |finding: &Finding| {
+        let field = match &finding.kind {
+            FindingKind::SilentChange(drift) => drift.field.as_str(),
+            _ => "",
+        };
+        alert(Severity::Low, &format!("{noun} field `{field}` changed without a visible update"))
+    };
+    with_silent_alert(findings, noun, silent)
+}
+
+/// [`standard`], with the alert a silent change raises chosen by `silent` (a re-parented group
+/// deserves more attention than a renamed one).
+pub fn with_silent_alert(
+    findings: &[Finding],
+    noun: &str,
+    silent: impl Fn(&Finding) -> Action,
+) -> Vec<Action> {
     let mut actions = Vec::new();
     for finding in findings {
         let action = match &finding.kind {
             FindingKind::MissedCreate | FindingKind::MissedUpdate => Action::Reprocess,
-            FindingKind::SilentChange(drift) => {
-                let message =
-                    format!("{noun} field `{}` changed without a visible update", drift.field);
-                add_once(&mut actions, alert(Severity::Low, &message));
-                Action::Reprocess
+            FindingKind::SilentChange(_) => {
+                add_once(&mut actions, Action::Reprocess);
+                silent(finding)
             }
             FindingKind::MissingFromExternal | FindingKind::ExternalDrift(_) => {
                 Action::PushExternal
