@@ -32,7 +32,7 @@ pub enum Command {
         /// The customer's id in the configuration.
         #[arg(long)]
         customer: String,
-        /// `users_incremental`, `users_full` or `users_audit`.
+        /// `RESOURCE_PASS`, such as `users_full` (`reconciler plugins defaults` lists them).
         #[arg(long)]
         task: String,
         /// Detect and plan with the same code, change nothing, list what would be done.
@@ -41,6 +41,12 @@ pub enum Command {
         /// Print the run's summary as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Run every customer's tasks on their cadences until interrupted (Ctrl-C or SIGTERM).
+    Serve {
+        /// The configuration file.
+        #[arg(long, default_value = "reconciler.toml")]
+        config: PathBuf,
     },
     /// The runs the circuit breaker held, and a person's decision on them.
     #[command(subcommand)]

@@ -5,4 +5,5 @@ pub mod plugins;
 pub mod progress;
 pub mod review;
 pub mod run;
+pub mod serve;
 pub mod usage;

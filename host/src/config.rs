@@ -27,7 +27,26 @@ pub struct Config {
     #[serde(default)]
     pub passes: PassSettings,
     #[serde(default)]
+    pub schedule: ScheduleSettings,
+    #[serde(default)]
     pub customers: Vec<CustomerConfig>,
+}
+
+/// How `reconciler serve` spreads and bounds the runs it starts.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSettings {
+    /// Each customer's runs start at its own offset inside this many minutes after their
+    /// cadence's slot, so customers sharing a cadence do not all start in the same minute.
+    pub stagger_minutes: u32,
+    /// Runs in progress at once, across all customers.
+    pub concurrent_runs: usize,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        ScheduleSettings { stagger_minutes: 60, concurrent_runs: 4 }
+    }
 }
 
 /// How the reconciliation passes choose what to read.

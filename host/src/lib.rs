@@ -13,6 +13,7 @@
 //! - [`engine`]: what a run does with records: polling, the incremental, full and audit passes,
 //!   the circuit breaker, the action journal and its executor.
 //! - [`external`]: the connector to a customer's external system.
+//! - [`schedule`]: when each customer's tasks run: cadences, staggering, a cap on runs at once.
 //! - [`throttle`]: the shared rate budget per token and the cap on customers served at once.
 //! - [`vomo`]: the VOMO API client, with retries and quirk-proof parsing.
 //! - [`wiring`]: builds the store, plugins, clients and workers a run needs from the configuration.
@@ -26,6 +27,7 @@ pub mod config;
 pub mod engine;
 pub mod external;
 pub mod runtime;
+pub mod schedule;
 pub mod sides;
 pub mod store;
 pub mod throttle;

@@ -55,6 +55,19 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Review(command) => runtime()?.block_on(review(command, &cache_dir)),
+        Command::Serve { config } => {
+            let config = Config::load(config)?;
+            runtime()?.block_on(async {
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                tokio::spawn(async move {
+                    interrupted().await;
+                    tracing::warn!("stopping: runs in progress finish, no new one starts");
+                    let _ = stop.send(true);
+                });
+                commands::serve::serve(config, &cache_dir, stopped).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -102,6 +115,27 @@ async fn review(command: &ReviewCommand, cache_dir: &Path) -> anyhow::Result<Exi
 
 /// One thread: a run is a sequence of awaits on VOMO, the store and the plugin, and handing
 /// every answer from an I/O thread to a worker thread cost more CPU than the work itself.
+/// Waits for Ctrl-C or, on Unix, SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).ok();
+        let terminated = async {
+            match term.as_mut() {
+                Some(term) => drop(term.recv().await),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminated => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }

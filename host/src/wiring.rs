@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 
-use crate::bindings::TaskKind;
 use crate::builtin;
 use crate::config::{Config, CustomerConfig};
 use crate::engine::Pass;
@@ -36,14 +35,11 @@ pub struct Rules {
 impl Rules {
     /// The passes the plugin suggests a cadence for: the tasks its resource runs by default.
     pub fn passes(&self) -> Vec<Pass> {
-        let described = &self.plugin.description().cadences;
-        let has = |kind: TaskKind| described.iter().any(|cadence| cadence.task == kind);
-        let passes = [
-            (TaskKind::Incremental, Pass::Incremental),
-            (TaskKind::Full, Pass::Full),
-            (TaskKind::Audit, Pass::Audit),
-        ];
-        passes.into_iter().filter(|(kind, _)| has(*kind)).map(|(_, pass)| pass).collect()
+        let mut passes: Vec<Pass> =
+            self.plugin.description().cadences.iter().map(|c| Pass::from(c.task)).collect();
+        passes.sort_by_key(|pass| *pass as u8);
+        passes.dedup();
+        passes
     }
 }
 

@@ -25,6 +25,16 @@ impl Pass {
     }
 }
 
+impl From<crate::bindings::TaskKind> for Pass {
+    fn from(kind: crate::bindings::TaskKind) -> Self {
+        match kind {
+            crate::bindings::TaskKind::Incremental => Pass::Incremental,
+            crate::bindings::TaskKind::Full => Pass::Full,
+            crate::bindings::TaskKind::Audit => Pass::Audit,
+        }
+    }
+}
+
 /// One pass over one resource, such as `users_full`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Task {

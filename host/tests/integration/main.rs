@@ -8,6 +8,7 @@ mod polling;
 mod reconcile;
 mod resources;
 mod sandbox;
+mod serve;
 mod store;
 mod users_plugin;
 mod vomo_client;

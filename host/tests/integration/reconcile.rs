@@ -199,6 +199,7 @@ pub(crate) fn config(
         }),
         thresholds,
         passes: PassSettings { audit_sample_fraction: 1.0, ..PassSettings::default() },
+        schedule: Default::default(),
         customers: (0..customers).map(customer).collect(),
     }
 }

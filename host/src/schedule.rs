@@ -1,0 +1,296 @@
+//! When each customer's tasks run: cron cadences in UTC, each customer at a stable offset inside
+//! the stagger window, a cap on the runs in progress at once, and a clean stop.
+//!
+//! Time comes from tokio's clock, so the scheduler's tests run on a paused clock: a day of
+//! cadences passes in milliseconds.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::config::Config;
+use crate::engine::Task;
+
+/// One run the scheduler starts: a customer's task, for the slot it was due at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub customer: String,
+    pub task: Task,
+    /// When the slot was due, the customer's offset included.
+    pub at: DateTime<Utc>,
+}
+
+/// One customer's cadence for one task.
+#[derive(Debug, Clone)]
+pub struct Cadence {
+    pub customer: String,
+    pub task: Task,
+    schedule: cron::Schedule,
+    /// The customer's place inside the stagger window.
+    offset: Duration,
+}
+
+impl Cadence {
+    /// The first slot strictly after `after`.
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.schedule.after(&(after - self.offset)).next().map(|at| at + self.offset)
+    }
+}
+
+/// Starts each due run; the scheduler awaits it only to know when its permit is free again.
+pub trait Launch: Clone + Send + Sync + 'static {
+    fn launch(&self, slot: Slot) -> impl Future<Output = ()> + Send;
+}
+
+/// Each customer's offset inside a window of `minutes`: customers are ranked by a digest of
+/// their id and spread evenly, so offsets stay the same while the fleet does, and no two
+/// customers share a minute while there are no more customers than minutes.
+pub fn offsets<'a>(
+    customers: impl IntoIterator<Item = &'a str>,
+    minutes: u32,
+) -> HashMap<String, Duration> {
+    let mut ranked: Vec<(blake3::Hash, &str)> =
+        customers.into_iter().map(|id| (blake3::hash(id.as_bytes()), id)).collect();
+    ranked.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let count = ranked.len().max(1) as i64;
+    let window = i64::from(minutes) * 60;
+    let spread = |rank: usize| {
+        let seconds = window * rank as i64 / count;
+        // Whole minutes when the window has a minute for each customer.
+        if count <= i64::from(minutes) { seconds - seconds % 60 } else { seconds }
+    };
+    ranked
+        .iter()
+        .enumerate()
+        .map(|(rank, (_, id))| ((*id).to_owned(), Duration::seconds(spread(rank))))
+        .collect()
+}
+
+/// Every customer's cadences: its configured ones, else the defaults each plugin suggests,
+/// given as `(task, cron)`. A cron expression that does not parse names the customer and task.
+pub fn cadences(config: &Config, defaults: &[(Task, String)]) -> Result<Vec<Cadence>, String> {
+    let ids = config.customers.iter().map(|c| c.id.as_str());
+    let offsets = offsets(ids, config.schedule.stagger_minutes);
+    let mut cadences = Vec::new();
+    for customer in &config.customers {
+        for (task, default) in defaults {
+            let chosen = customer.cadences.get(&task.to_string()).unwrap_or(default);
+            let schedule = cron::Schedule::from_str(chosen).map_err(|e| {
+                format!(
+                    "customer `{}`: cadence `{chosen}` of `{task}` does not parse: {e}",
+                    customer.id
+                )
+            })?;
+            let offset = offsets.get(&customer.id).copied().unwrap_or_default();
+            cadences.push(Cadence {
+                customer: customer.id.clone(),
+                task: task.clone(),
+                schedule,
+                offset,
+            });
+        }
+    }
+    Ok(cadences)
+}
+
+/// UTC time read from tokio's clock, which tests pause and advance.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    started: tokio::time::Instant,
+    at: DateTime<Utc>,
+}
+
+impl Clock {
+    /// A clock that reads `at` now.
+    pub fn starting_at(at: DateTime<Utc>) -> Self {
+        Clock { started: tokio::time::Instant::now(), at }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        let passed = tokio::time::Instant::now() - self.started;
+        self.at + Duration::from_std(passed).unwrap_or_default()
+    }
+
+    /// The tokio instant at which this clock reads `at`.
+    fn instant(&self, at: DateTime<Utc>) -> tokio::time::Instant {
+        let ahead = (at - self.at).to_std().unwrap_or_default();
+        self.started + ahead
+    }
+}
+
+/// Starts runs as they fall due, at most `cap` at once, until told to stop.
+#[derive(Debug)]
+pub struct Scheduler {
+    pub cadences: Vec<Cadence>,
+    pub cap: usize,
+    pub clock: Clock,
+}
+
+impl Scheduler {
+    /// Runs until `stop` turns true, then lets the runs in progress finish and returns. A slot
+    /// that falls due while the same cadence's previous run is still going is skipped: one run
+    /// of a task per customer at a time.
+    pub async fn run<L: Launch>(&self, launcher: L, mut stop: watch::Receiver<bool>) {
+        let permits = Arc::new(Semaphore::new(self.cap.max(1)));
+        let busy: Vec<Arc<AtomicBool>> =
+            self.cadences.iter().map(|_| Arc::new(AtomicBool::new(false))).collect();
+        let mut due = BinaryHeap::new();
+        let now = self.clock.now();
+        for (index, cadence) in self.cadences.iter().enumerate() {
+            if let Some(at) = cadence.next_after(now) {
+                due.push(Reverse((at, index)));
+            }
+        }
+        let mut runs = JoinSet::new();
+        while let Some(Reverse((at, index))) = due.pop() {
+            tokio::select! {
+                () = tokio::time::sleep_until(self.clock.instant(at)) => {}
+                _ = stop.wait_for(|stopped| *stopped) => break,
+            }
+            let cadence = &self.cadences[index];
+            if let Some(next) = cadence.next_after(at) {
+                due.push(Reverse((next, index)));
+            }
+            if busy[index].swap(true, Ordering::SeqCst) {
+                tracing::warn!(customer = %cadence.customer, task = %cadence.task, %at,
+                    "slot skipped: the previous run is still going");
+                continue;
+            }
+            let slot = Slot { customer: cadence.customer.clone(), task: cadence.task.clone(), at };
+            let (launcher, permits, busy) =
+                (launcher.clone(), permits.clone(), busy[index].clone());
+            runs.spawn(async move {
+                if let Ok(_permit) = permits.acquire_owned().await {
+                    launcher.launch(slot).await;
+                }
+                busy.store(false, Ordering::SeqCst);
+            });
+            while runs.try_join_next().is_some() {}
+        }
+        while runs.join_next().await.is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
+
+    use chrono::{TimeZone, Timelike};
+
+    use super::*;
+    use crate::engine::Pass;
+
+    /// Each slot launched, with when it started.
+    type Started = Arc<Mutex<Vec<(Slot, DateTime<Utc>)>>>;
+
+    /// Records what was launched and when, holding each run for `takes`.
+    #[derive(Clone, Default)]
+    struct Recorder {
+        started: Started,
+        running: Arc<AtomicUsize>,
+        most: Arc<AtomicUsize>,
+        takes: std::time::Duration,
+        clock: Option<Clock>,
+    }
+
+    impl Launch for Recorder {
+        async fn launch(&self, slot: Slot) {
+            let now = self.clock.expect("a clock").now();
+            self.started.lock().expect("lock").push((slot, now));
+            let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(running, Ordering::SeqCst);
+            tokio::time::sleep(self.takes).await;
+            self.running.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    fn monday() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).single().expect("instant")
+    }
+
+    fn fleet(count: usize, cron: &str, stagger_minutes: u32) -> Vec<Cadence> {
+        let names: Vec<String> = (0..count).map(|i| format!("customer-{i}")).collect();
+        let offsets = offsets(names.iter().map(String::as_str), stagger_minutes);
+        let schedule = cron::Schedule::from_str(cron).expect("cron");
+        let cadence = |name: &String| Cadence {
+            customer: name.clone(),
+            task: Task::new("users", Pass::Full),
+            schedule: schedule.clone(),
+            offset: offsets[name],
+        };
+        names.iter().map(cadence).collect()
+    }
+
+    /// Runs `cadences` for `hours` of paused time and returns what was started.
+    async fn run_for(cadences: Vec<Cadence>, cap: usize, takes_secs: u64, hours: u64) -> Recorder {
+        let clock = Clock::starting_at(monday());
+        let recorder = Recorder {
+            takes: std::time::Duration::from_secs(takes_secs),
+            clock: Some(clock),
+            ..Recorder::default()
+        };
+        let scheduler = Scheduler { cadences, cap, clock };
+        let (stop, stopped) = watch::channel(false);
+        let stopping = async {
+            tokio::time::sleep(std::time::Duration::from_secs(hours * 3600)).await;
+            stop.send(true).expect("the scheduler listens");
+        };
+        tokio::join!(scheduler.run(recorder.clone(), stopped), stopping);
+        recorder
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cadence_runs_at_each_slot_shifted_by_the_customers_offset() {
+        let cadences = fleet(1, "0 0 */6 * * *", 60);
+        let offset = cadences[0].offset;
+        let recorder = run_for(cadences, 2, 60, 23).await;
+        let started = recorder.started.lock().expect("lock");
+        let hours: Vec<u32> = started.iter().map(|(slot, _)| (slot.at - offset).hour()).collect();
+        assert_eq!(hours, [6, 12, 18], "midnight itself is the start, not a slot after it");
+        for (slot, at) in started.iter() {
+            assert_eq!(*at, slot.at, "started on time");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_two_customers_of_a_fleet_start_in_the_same_minute_when_the_window_allows() {
+        let recorder = run_for(fleet(60, "0 0 3 * * *", 60), 60, 30, 24).await;
+        let started = recorder.started.lock().expect("lock");
+        assert_eq!(started.len(), 60);
+        let mut minutes: Vec<_> =
+            started.iter().map(|(_, at)| at.format("%H:%M").to_string()).collect();
+        minutes.sort();
+        minutes.dedup();
+        assert_eq!(minutes.len(), 60, "{minutes:?}");
+        assert!(minutes.iter().all(|m| m.starts_with("03:")), "inside the hour after 03:00");
+        assert_eq!(offsets(["customer-7"], 60)["customer-7"], Duration::zero(), "stable, alone");
+        let names: Vec<String> = (0..60).map(|i| format!("customer-{i}")).collect();
+        let ids = || names.iter().map(String::as_str);
+        assert_eq!(offsets(ids(), 60), offsets(ids().rev(), 60), "whatever the order");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_more_runs_than_the_cap_go_at_once_and_each_still_runs() {
+        let recorder = run_for(fleet(10, "0 0 3 * * *", 0), 3, 600, 24).await;
+        assert_eq!(recorder.started.lock().expect("lock").len(), 10);
+        assert_eq!(recorder.most.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_due_while_its_last_run_goes_on_is_skipped_and_stopping_waits_for_runs() {
+        // Every 10 minutes, each run taking 25: the slots at :10 and :20 are skipped.
+        let recorder = run_for(fleet(1, "0 */10 * * * *", 0), 4, 25 * 60, 1).await;
+        let started = recorder.started.lock().expect("lock");
+        let minutes: Vec<u32> = started.iter().map(|(_, at)| at.minute()).collect();
+        assert_eq!(minutes, [10, 40]);
+        assert_eq!(recorder.running.load(Ordering::SeqCst), 0, "the run at :40 finished first");
+    }
+}
