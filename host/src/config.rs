@@ -41,12 +41,59 @@ pub struct ScheduleSettings {
     pub stagger_minutes: u32,
     /// Runs in progress at once, across all customers.
     pub concurrent_runs: usize,
+    /// Cadences chosen by a customer's size and change rate, the first tier that matches
+    /// winning; a customer's own `cadences` win over any tier.
+    pub policy: Vec<PolicyTier>,
 }
 
 impl Default for ScheduleSettings {
     fn default() -> Self {
-        ScheduleSettings { stagger_minutes: 60, concurrent_runs: 4 }
+        ScheduleSettings { stagger_minutes: 60, concurrent_runs: 4, policy: default_policy() }
     }
+}
+
+/// One tier of the cadence policy. It matches a customer with more users than `users_above`,
+/// or more user changes in the last day than `changes_above` (a tier with neither matches
+/// everyone). Its cadences replace the incremental and full tasks of each resource they name:
+/// such a task the tier leaves out does not run.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyTier {
+    pub users_above: Option<u64>,
+    pub changes_above: Option<u64>,
+    pub cadences: BTreeMap<String, String>,
+}
+
+impl PolicyTier {
+    /// Whether a customer of `users` users and `changes` changes a day falls in this tier.
+    pub fn matches(&self, users: u64, changes: u64) -> bool {
+        match (self.users_above, self.changes_above) {
+            (None, None) => true,
+            (users_above, changes_above) => {
+                users_above.is_some_and(|above| users > above)
+                    || changes_above.is_some_and(|above| changes > above)
+            }
+        }
+    }
+}
+
+/// The playbook's tiers: large or busy customers get a daily full scan; mid-sized ones a daily
+/// incremental pass and a weekly full scan; the rest a weekly full scan.
+fn default_policy() -> Vec<PolicyTier> {
+    let tier = |users_above, changes_above, cadences: &[(&str, &str)]| PolicyTier {
+        users_above,
+        changes_above,
+        cadences: cadences.iter().map(|(t, c)| ((*t).to_owned(), (*c).to_owned())).collect(),
+    };
+    vec![
+        tier(Some(10_000), Some(500), &[("users_full", "0 0 3 * * *")]),
+        tier(
+            Some(1_000),
+            None,
+            &[("users_incremental", "0 0 2 * * *"), ("users_full", "0 0 3 * * SUN")],
+        ),
+        tier(None, None, &[("users_full", "0 0 3 * * SUN")]),
+    ]
 }
 
 /// How the reconciliation passes choose what to read.
@@ -157,6 +204,19 @@ pub struct CustomerConfig {
     pub cadences: BTreeMap<String, String>,
 }
 
+/// Checks one cadence of `owner`: a task name and a cron expression.
+fn cadence(owner: &str, task: &str, schedule: &str) -> Result<(), String> {
+    if !is_task_name(task) {
+        return Err(format!(
+            "{owner}: `{task}` is not a task (RESOURCE_incremental, RESOURCE_full or RESOURCE_audit)"
+        ));
+    }
+    cron::Schedule::try_from(schedule).map_err(|e| {
+        format!("{owner}: cadence of `{task}` `{schedule}` is not a cron expression: {e}")
+    })?;
+    Ok(())
+}
+
 /// A configuration that cannot be used, naming the file and what in it is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -216,6 +276,11 @@ impl Config {
         if self.passes.incremental_window_hours == Some(0) {
             return Err("`passes.incremental_window_hours` must be at least 1".to_owned());
         }
+        for (index, tier) in self.schedule.policy.iter().enumerate() {
+            for (task, schedule) in &tier.cadences {
+                cadence(&format!("schedule.policy tier {}", index + 1), task, schedule)?;
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for customer in &self.customers {
             let id = &customer.id;
@@ -231,15 +296,7 @@ impl Config {
                 format!("customer `{id}`: `{}` is not an IANA time zone", customer.timezone)
             })?;
             for (task, schedule) in &customer.cadences {
-                if !is_task_name(task) {
-                    return Err(format!(
-                        "customer `{id}`: `{task}` is not a task (RESOURCE_incremental, \
-                         RESOURCE_full, RESOURCE_audit or participations)"
-                    ));
-                }
-                cron::Schedule::try_from(schedule.as_str()).map_err(|e| {
-                    format!("customer `{id}`: cadence of `{task}` `{schedule}` is not a cron expression: {e}")
-                })?;
+                cadence(&format!("customer `{id}`"), task, schedule)?;
             }
         }
         Ok(())

@@ -16,7 +16,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::config::Config;
-use crate::engine::Task;
+use crate::engine::{Pass, Task};
 
 /// One run the scheduler starts: a customer's task, for the slot it was due at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,9 +32,19 @@ pub struct Slot {
 pub struct Cadence {
     pub customer: String,
     pub task: Task,
-    schedule: cron::Schedule,
+    pub schedule: cron::Schedule,
+    /// Which layer chose it: `configured`, `policy tier N` or `plugin default`.
+    pub layer: String,
     /// The customer's place inside the stagger window.
     offset: Duration,
+}
+
+/// What the cadence policy knows of a customer: partner state's users, and how many of them
+/// changed in the last day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Size {
+    pub users: u64,
+    pub changes_a_day: u64,
 }
 
 impl Cadence {
@@ -73,15 +83,38 @@ pub fn offsets<'a>(
         .collect()
 }
 
-/// Every customer's cadences: its configured ones, else the defaults each plugin suggests,
-/// given as `(task, cron)`. A cron expression that does not parse names the customer and task.
-pub fn cadences(config: &Config, defaults: &[(Task, String)]) -> Result<Vec<Cadence>, String> {
-    let ids = config.customers.iter().map(|c| c.id.as_str());
-    let offsets = offsets(ids, config.schedule.stagger_minutes);
+/// Every customer's cadences. For each task a plugin suggests (`defaults`, as `(task, cron)`),
+/// the customer's own `cadences` win; else the first policy tier its `sizes` match, for the
+/// incremental and full tasks of the resources the tier names (one it leaves out does not run);
+/// else the plugin's default. A cron expression that does not parse names customer and task.
+pub fn cadences(
+    config: &Config,
+    defaults: &[(Task, String)],
+    sizes: &HashMap<String, Size>,
+) -> Result<Vec<Cadence>, String> {
+    let offsets =
+        offsets(config.customers.iter().map(|c| c.id.as_str()), config.schedule.stagger_minutes);
     let mut cadences = Vec::new();
     for customer in &config.customers {
+        let size = sizes.get(&customer.id).copied().unwrap_or_default();
+        let policy = &config.schedule.policy;
+        let tier = policy.iter().position(|tier| tier.matches(size.users, size.changes_a_day));
         for (task, default) in defaults {
-            let chosen = customer.cadences.get(&task.to_string()).unwrap_or(default);
+            let name = task.to_string();
+            let governed = |index: usize| {
+                let named = policy[index].cadences.keys();
+                let resource =
+                    |key: &String| key.parse::<Task>().is_ok_and(|t| t.resource == task.resource);
+                task.pass != Pass::Audit && named.into_iter().any(resource)
+            };
+            let (chosen, layer) = match (customer.cadences.get(&name), tier) {
+                (Some(configured), _) => (configured, "configured".to_owned()),
+                (None, Some(index)) if governed(index) => match policy[index].cadences.get(&name) {
+                    Some(tiered) => (tiered, format!("policy tier {}", index + 1)),
+                    None => continue,
+                },
+                _ => (default, "plugin default".to_owned()),
+            };
             let schedule = cron::Schedule::from_str(chosen).map_err(|e| {
                 format!(
                     "customer `{}`: cadence `{chosen}` of `{task}` does not parse: {e}",
@@ -89,12 +122,8 @@ pub fn cadences(config: &Config, defaults: &[(Task, String)]) -> Result<Vec<Cade
                 )
             })?;
             let offset = offsets.get(&customer.id).copied().unwrap_or_default();
-            cadences.push(Cadence {
-                customer: customer.id.clone(),
-                task: task.clone(),
-                schedule,
-                offset,
-            });
+            let customer = customer.id.clone();
+            cadences.push(Cadence { customer, task: task.clone(), schedule, layer, offset });
         }
     }
     Ok(cadences)
@@ -186,7 +215,6 @@ mod tests {
     use chrono::{TimeZone, Timelike};
 
     use super::*;
-    use crate::engine::Pass;
 
     /// Each slot launched, with when it started.
     type Started = Arc<Mutex<Vec<(Slot, DateTime<Utc>)>>>;
@@ -224,6 +252,7 @@ mod tests {
             customer: name.clone(),
             task: Task::new("users", Pass::Full),
             schedule: schedule.clone(),
+            layer: "configured".to_owned(),
             offset: offsets[name],
         };
         names.iter().map(cadence).collect()
@@ -275,6 +304,54 @@ mod tests {
         let names: Vec<String> = (0..60).map(|i| format!("customer-{i}")).collect();
         let ids = || names.iter().map(String::as_str);
         assert_eq!(offsets(ids(), 60), offsets(ids().rev(), 60), "whatever the order");
+    }
+
+    #[test]
+    fn a_customers_size_picks_its_tier_and_its_own_configuration_wins() {
+        let text = "[vomo]\n[[customers]]\nid = \"big\"\ntoken_env = \"X\"\n\
+                    [[customers]]\nid = \"mid\"\ntoken_env = \"X\"\n\
+                    [[customers]]\nid = \"small\"\ntoken_env = \"X\"\n\
+                    cadences.users_incremental = \"0 30 1 * * *\"\n";
+        let config = Config::parse(text).expect("a configuration");
+        let task = |pass| Task::new("users", pass);
+        let defaults: Vec<(Task, String)> = [Pass::Incremental, Pass::Full, Pass::Audit]
+            .into_iter()
+            .map(|pass| (task(pass), "0 0 4 * * MON".to_owned()))
+            .collect();
+        let size = |users, changes_a_day| Size { users, changes_a_day };
+        let sizes = HashMap::from([
+            ("big".to_owned(), size(50, 900)),
+            ("mid".to_owned(), size(5_000, 10)),
+            ("small".to_owned(), size(200, 3)),
+        ]);
+        let cadences = cadences(&config, &defaults, &sizes).expect("cadences");
+        let of = |customer: &str| -> Vec<String> {
+            let mine = cadences.iter().filter(|c| c.customer == customer);
+            mine.map(|c| format!("{} {} ({})", c.task, c.schedule, c.layer)).collect()
+        };
+        assert_eq!(
+            of("big"),
+            [
+                "users_full 0 0 3 * * * (policy tier 1)",
+                "users_audit 0 0 4 * * MON (plugin default)",
+            ]
+        );
+        assert_eq!(
+            of("mid"),
+            [
+                "users_incremental 0 0 2 * * * (policy tier 2)",
+                "users_full 0 0 3 * * SUN (policy tier 2)",
+                "users_audit 0 0 4 * * MON (plugin default)",
+            ]
+        );
+        assert_eq!(
+            of("small"),
+            [
+                "users_incremental 0 30 1 * * * (configured)",
+                "users_full 0 0 3 * * SUN (policy tier 3)",
+                "users_audit 0 0 4 * * MON (plugin default)",
+            ]
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -14,7 +14,7 @@ use crate::builtin::BUILTINS;
 use crate::config::Config;
 use crate::engine::{Pass, Quiet, RunContext, Target, Task, run_task};
 use crate::external::ExternalClient;
-use crate::schedule::{Clock, Launch, Scheduler, Slot, cadences};
+use crate::schedule::{Clock, Launch, Scheduler, Size, Slot, cadences};
 use crate::wiring::{Rules, Wiring};
 
 /// What every run of the service shares.
@@ -73,6 +73,18 @@ impl Service {
     }
 }
 
+/// Each customer's users in partner state and how many changed in the last day.
+async fn sizes(wiring: &Wiring) -> anyhow::Result<HashMap<String, Size>> {
+    let day_ago = crate::store::now_micros() - 24 * 3_600 * 1_000_000;
+    let mut sizes = HashMap::new();
+    for customer in &wiring.config.customers {
+        let (users, changes_a_day) =
+            wiring.store.partner_size(&customer.id, "users", day_ago).await?;
+        sizes.insert(customer.id.clone(), Size { users, changes_a_day });
+    }
+    Ok(sizes)
+}
+
 /// Serves `config` until `stop` turns true.
 pub async fn serve(
     config: Config,
@@ -91,7 +103,12 @@ pub async fn serve(
         }
         rules.insert(builtin.resource.to_owned(), loaded);
     }
-    let cadences = cadences(&wiring.config, &defaults).map_err(anyhow::Error::msg)?;
+    let sizes = sizes(&wiring).await?;
+    let cadences = cadences(&wiring.config, &defaults, &sizes).map_err(anyhow::Error::msg)?;
+    for cadence in &cadences {
+        tracing::info!(customer = %cadence.customer, task = %cadence.task,
+            schedule = %cadence.schedule, layer = %cadence.layer, "cadence");
+    }
     let cap = wiring.config.schedule.concurrent_runs;
     tracing::info!(cadences = cadences.len(), concurrent_runs = cap, "serving");
     let scheduler = Scheduler { cadences, cap, clock: Clock::starting_at(chrono::Utc::now()) };

@@ -158,6 +158,32 @@ impl Store {
         })
     }
 
+    /// How many live records partner state holds of a customer's resource, and how many of
+    /// those VOMO last updated at or after `since`: what the cadence policy reads.
+    pub async fn partner_size(
+        &self,
+        customer: &str,
+        resource: &str,
+        since: Micros,
+    ) -> StoreResult<(u64, u64)> {
+        let doing = "sizing partner state";
+        let sql = "SELECT COUNT(*) AS live, \
+                   COALESCE(SUM(CASE WHEN updated_at >= $3 THEN 1 ELSE 0 END), 0) AS recent \
+                   FROM partner_state WHERE customer = $1 AND resource = $2 AND deleted_at IS NULL";
+        on_pool!(self, |pool| {
+            let row = sqlx::query(sql)
+                .bind(customer)
+                .bind(resource)
+                .bind(since)
+                .fetch_one(pool)
+                .await
+                .map_err(query_error(doing))?;
+            let live: i64 = column(&row, "live", doing)?;
+            let recent: i64 = column(&row, "recent", doing)?;
+            Ok((live as u64, recent as u64))
+        })
+    }
+
     /// Every id partner state holds as live (not deleted), ascending.
     pub async fn live_partner_ids(&self, customer: &str, resource: &str) -> StoreResult<Vec<u64>> {
         let doing = "listing partner state ids";

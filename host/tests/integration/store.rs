@@ -33,6 +33,7 @@ both_backends!(
     partner_state_upserts_are_idempotent,
     partner_state_reads_only_the_ids_asked_for,
     partner_state_is_read_by_parent,
+    partner_state_is_sized_for_the_cadence_policy,
     deleted_records_leave_the_live_ids,
     partner_state_is_walked_in_id_order_deleted_rows_included,
     checkpoints_never_move_backwards_unless_set,
@@ -60,6 +61,14 @@ fn row(id: u64, updated_at: i64, name: &str) -> PartnerRow {
         processed_at: 1_000,
         deleted_at: None,
     }
+}
+
+async fn partner_state_is_sized_for_the_cadence_policy(store: &Store) {
+    assert_eq!(store.partner_size("acme", "users", 0).await.expect("empty"), (0, 0));
+    let rows = [row(1, 10, "a"), row(2, 20, "b"), row(3, 30, "c")];
+    store.upsert_partner_states(&rows).await.expect("upsert");
+    store.mark_partner_deleted("acme", "users", 3, 40).await.expect("deleted");
+    assert_eq!(store.partner_size("acme", "users", 15).await.expect("size"), (2, 1));
 }
 
 async fn partner_state_is_read_by_parent(store: &Store) {
