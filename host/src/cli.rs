@@ -91,6 +91,12 @@ pub enum PluginsCommand {
     },
     /// Print every built-in resource's tasks and default cadences, as a Markdown table.
     Defaults,
+    /// Print, per customer and resource, the plugin and settings in force and their layers.
+    Layers {
+        /// The configuration file.
+        #[arg(long, default_value = "reconciler.toml")]
+        config: PathBuf,
+    },
 }
 
 impl Cli {

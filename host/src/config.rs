@@ -28,6 +28,12 @@ pub struct Config {
     pub passes: PassSettings,
     #[serde(default)]
     pub schedule: ScheduleSettings,
+    /// Plugin files that replace the built-in plugin of a resource for every customer.
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PathBuf>,
+    /// Settings per resource for every customer; a customer's own settings win key by key.
+    #[serde(default)]
+    pub settings: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
     pub customers: Vec<CustomerConfig>,
 }
@@ -202,13 +208,18 @@ pub struct CustomerConfig {
     /// Cron expressions (seconds first) per task, overriding the plugins' defaults.
     #[serde(default)]
     pub cadences: BTreeMap<String, String>,
+    /// Plugin files of this customer's own, per resource, over the configuration's and the
+    /// built-in ones.
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PathBuf>,
 }
 
 /// Checks one cadence of `owner`: a task name and a cron expression.
 fn cadence(owner: &str, task: &str, schedule: &str) -> Result<(), String> {
     if !is_task_name(task) {
         return Err(format!(
-            "{owner}: `{task}` is not a task (RESOURCE_incremental, RESOURCE_full or RESOURCE_audit)"
+            "{owner}: `{task}` is not a task (RESOURCE_incremental, RESOURCE_full or \
+             RESOURCE_audit)"
         ));
     }
     cron::Schedule::try_from(schedule).map_err(|e| {
@@ -239,12 +250,17 @@ impl Config {
             .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         let mut config = Self::parse(&text)
             .map_err(|reason| ConfigError::Invalid { path: path.to_owned(), reason })?;
-        // A relative token file is relative to the configuration, not to wherever we were started.
+        // Relative files are relative to the configuration, not to wherever we were started.
         let base = path.parent().unwrap_or(Path::new("."));
-        for customer in &mut config.customers {
-            if let Some(file) = customer.token_file.as_mut().filter(|f| f.is_relative()) {
+        let beside = |file: &mut PathBuf| {
+            if file.is_relative() {
                 *file = base.join(&*file);
             }
+        };
+        config.plugins.values_mut().for_each(beside);
+        for customer in &mut config.customers {
+            customer.token_file.iter_mut().for_each(beside);
+            customer.plugins.values_mut().for_each(beside);
         }
         Ok(config)
     }

@@ -10,6 +10,7 @@
 //! - [`store`]: partner state, checkpoints, runs, the journal and the other tables, on SQLite or
 //!   PostgreSQL.
 //! - [`config`]: the configuration file: VOMO, the store, customers, tokens, thresholds.
+//! - [`layers`]: which plugin and settings each customer's runs use, and plugin reloading.
 //! - [`engine`]: what a run does with records: polling, the incremental, full and audit passes,
 //!   the circuit breaker, the action journal and its executor.
 //! - [`external`]: the connector to a customer's external system.
@@ -26,6 +27,7 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod external;
+pub mod layers;
 pub mod runtime;
 pub mod schedule;
 pub mod sides;

@@ -87,6 +87,12 @@ fn plugins(command: &PluginsCommand, cache_dir: &Path) -> anyhow::Result<ExitCod
             print!("{}", commands::plugins::defaults(&engine)?);
             Ok(ExitCode::SUCCESS)
         }
+        PluginsCommand::Layers { config } => {
+            let config = Config::load(config)?;
+            let report = commands::plugins::layers(&engine, &config);
+            print!("{report}");
+            Ok(if report.contains("refused:") { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
     }
 }
 

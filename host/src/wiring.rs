@@ -119,10 +119,20 @@ impl Wiring {
     /// A warm instance of `plugin` for `customer`, with its settings for the resource, on a
     /// worker thread.
     pub fn worker(&self, rules: &Rules, customer: &CustomerConfig) -> anyhow::Result<PluginWorker> {
-        let resource = rules.plugin.description().resource.clone();
+        self.worker_of(&rules.plugin, customer)
+    }
+
+    /// A warm instance of `plugin` for `customer` with its settings, every layer merged.
+    pub fn worker_of(
+        &self,
+        plugin: &Plugin,
+        customer: &CustomerConfig,
+    ) -> anyhow::Result<PluginWorker> {
+        let resource = &plugin.description().resource;
+        let layered = crate::layers::settings(&self.config, customer, resource);
         let settings: BTreeMap<String, String> =
-            customer.settings.get(&resource).cloned().unwrap_or_default();
-        let instance = rules.plugin.instance(&customer.id, Arc::new(settings));
+            layered.into_iter().map(|(key, (value, _))| (key, value)).collect();
+        let instance = plugin.instance(&customer.id, Arc::new(settings));
         PluginWorker::spawn(instance).context("failed to start a plugin worker")
     }
 }

@@ -209,6 +209,7 @@ fn config(vomo: &str, external: &str, db: &Path) -> Config {
         timezone: timezone.to_owned(),
         settings: Default::default(),
         cadences: Default::default(),
+        plugins: Default::default(),
     };
     Config {
         store: format!("sqlite://{}", db.display()),
@@ -225,6 +226,8 @@ fn config(vomo: &str, external: &str, db: &Path) -> Config {
         thresholds: Default::default(),
         passes: PassSettings { audit_sample_fraction: 1.0, ..PassSettings::default() },
         schedule: Default::default(),
+        plugins: Default::default(),
+        settings: Default::default(),
         customers: CUSTOMERS.into_iter().map(customer).collect(),
     }
 }

@@ -1,4 +1,4 @@
-//! `reconciler plugins check`, `reconciler plugins list` and `reconciler plugins defaults`.
+//! `reconciler plugins check`, `list`, `defaults` and `layers`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -7,6 +7,8 @@ use anyhow::Context as _;
 
 use crate::bindings::{FieldKind, TaskKind};
 use crate::builtin;
+use crate::config::Config;
+use crate::layers::{self, Registry};
 use crate::runtime::{Plugin, PluginEngine};
 
 /// Loads one plugin (a path, or `builtin:RESOURCE`) and describes it.
@@ -52,6 +54,35 @@ pub fn list(engine: &PluginEngine, dir: &Path) -> anyhow::Result<(String, usize)
         let _ = writeln!(out, "no .wasm plugins in `{}`", dir.display());
     }
     Ok((out, refused))
+}
+
+/// For each customer and resource, the plugin its runs use and the layer it comes from, and
+/// the settings with the layer of each; a plugin file that is refused says why.
+pub fn layers(engine: &PluginEngine, config: &Config) -> String {
+    let registry = Registry::default();
+    let mut out = String::new();
+    for customer in &config.customers {
+        let _ = writeln!(out, "{}", customer.id);
+        for builtin in builtin::BUILTINS {
+            let resource = builtin.resource;
+            let plugin = match registry.plugin(engine, config, customer, resource) {
+                Ok(loaded) => {
+                    let source = loaded
+                        .file
+                        .as_ref()
+                        .map_or_else(|| builtin.name.to_owned(), |file| file.display().to_string());
+                    let version = &loaded.plugin.description().version;
+                    format!("{source} {version} ({})", loaded.layer.as_str())
+                }
+                Err(error) => format!("refused: {error:#}"),
+            };
+            let _ = writeln!(out, "  {resource:<17} {plugin}");
+            for (key, (value, layer)) in layers::settings(config, customer, resource) {
+                let _ = writeln!(out, "  {:<17}   {key} = {value} ({})", "", layer.as_str());
+            }
+        }
+    }
+    out
 }
 
 /// Every built-in resource's tasks with their default cadences, as a Markdown table: the

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 
 use crate::config::Config;
 use crate::engine::{RunContext, RunSummary, Target, Task, run_task};
+use crate::layers::Registry;
 use crate::wiring::Wiring;
 
 use super::progress::ProgressLine;
@@ -37,10 +38,11 @@ pub async fn run(request: &RunRequest<'_>) -> anyhow::Result<RunSummary> {
     let config = Config::load(request.config)?;
     let wiring = Wiring::open(config, request.cache_dir).await?;
     let customer = wiring.customer(request.customer)?.clone();
-    let rules = wiring.rules(&task.resource)?;
+    let registry = Registry::default();
+    let rules = registry.plugin(&wiring.engine, &wiring.config, &customer, &task.resource)?;
     let (vomo, budget) = wiring.vomo(&customer)?;
     let external = wiring.external()?;
-    let worker = wiring.worker(&rules, &customer)?;
+    let worker = wiring.worker_of(&rules.plugin, &customer)?;
     let progress = ProgressLine::new(format!("{task} {}", customer.id), budget);
 
     let ctx = RunContext {

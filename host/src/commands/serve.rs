@@ -1,26 +1,27 @@
 //! `reconciler serve`: every customer's tasks on their cadences, until interrupted.
 //!
 //! Each run is isolated: a bad token, VOMO errors or a trapping plugin fail that run, which is
-//! recorded and logged, and every other run goes on. Interrupting lets the runs in progress
-//! finish and starts no new one.
+//! recorded and logged, and every other run goes on. A customer's plugin file is checked before
+//! each run and reloaded when it changed; a changed file that is refused leaves the previous
+//! plugin serving. Interrupting lets the runs in progress finish and starts no new one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use tokio::sync::watch;
 
 use crate::builtin::BUILTINS;
 use crate::config::Config;
 use crate::engine::{Pass, Quiet, RunContext, Target, Task, run_task};
 use crate::external::ExternalClient;
+use crate::layers::Registry;
 use crate::schedule::{Clock, Launch, Scheduler, Size, Slot, cadences};
-use crate::wiring::{Rules, Wiring};
+use crate::wiring::Wiring;
 
 /// What every run of the service shares.
 struct Service {
     wiring: Wiring,
-    rules: HashMap<String, Rules>,
+    plugins: Registry,
     external: ExternalClient,
 }
 
@@ -33,7 +34,8 @@ impl Launch for Launcher {
         if let Err(error) = self.0.run(&slot).await {
             // The run itself was recorded as failed when it got that far; this names the
             // customer and task either way, and the service goes on.
-            tracing::error!(customer = %slot.customer, task = %slot.task, error = %format!("{error:#}"),
+            let error = format!("{error:#}");
+            tracing::error!(customer = %slot.customer, task = %slot.task, %error,
                 "scheduled run failed");
         }
     }
@@ -43,12 +45,12 @@ impl Service {
     async fn run(&self, slot: &Slot) -> anyhow::Result<()> {
         let wiring = &self.wiring;
         let customer = wiring.customer(&slot.customer)?;
-        let rules = self
-            .rules
-            .get(&slot.task.resource)
-            .with_context(|| format!("no rule plugin for resource `{}`", slot.task.resource))?;
+        let resource = &slot.task.resource;
+        let rules = self.plugins.plugin(&wiring.engine, &wiring.config, customer, resource)?;
+        tracing::debug!(customer = %slot.customer, resource, layer = rules.layer.as_str(),
+            version = %rules.plugin.description().version, "plugin");
         let (vomo, _) = wiring.vomo(customer)?;
-        let worker = wiring.worker(rules, customer)?;
+        let worker = wiring.worker_of(&rules.plugin, customer)?;
         let ctx = RunContext {
             target: Target {
                 customer: &customer.id,
@@ -93,7 +95,6 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let wiring = Wiring::open(config, cache_dir).await?;
     let external = wiring.external()?;
-    let mut rules = HashMap::new();
     let mut defaults = Vec::new();
     for builtin in BUILTINS {
         let loaded = wiring.rules(builtin.resource)?;
@@ -101,7 +102,6 @@ pub async fn serve(
             let pass = Pass::from(cadence.task);
             defaults.push((Task::new(builtin.resource, pass), cadence.schedule.clone()));
         }
-        rules.insert(builtin.resource.to_owned(), loaded);
     }
     let sizes = sizes(&wiring).await?;
     let cadences = cadences(&wiring.config, &defaults, &sizes).map_err(anyhow::Error::msg)?;
@@ -112,7 +112,7 @@ pub async fn serve(
     let cap = wiring.config.schedule.concurrent_runs;
     tracing::info!(cadences = cadences.len(), concurrent_runs = cap, "serving");
     let scheduler = Scheduler { cadences, cap, clock: Clock::starting_at(chrono::Utc::now()) };
-    let service = Launcher(Arc::new(Service { wiring, rules, external }));
+    let service = Launcher(Arc::new(Service { wiring, plugins: Registry::default(), external }));
     scheduler.run(service.clone(), stop).await;
     service.0.wiring.store.close().await;
     Ok(())

@@ -114,3 +114,26 @@ fn plugins_check_shows_the_parts_of_a_records_field() {
     assert!(out.contains("all_dates            records"), "{out}");
     assert!(out.contains("(parts: starts_at, ends_at)"), "{out}");
 }
+
+#[test]
+fn plugins_layers_names_the_layer_of_each_plugin_and_setting_and_fails_on_a_refused_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("reconciler.toml");
+    let text = "settings.users.ignore-fields = \"phone\"\n[vomo]\n\
+                [[customers]]\nid = \"acme\"\ntoken_env = \"X\"\n\
+                settings.users.ignore-fields = \"address\"\n\
+                plugins.groups = \"groups-of-acme.wasm\"\n";
+    std::fs::write(&config, text).expect("config");
+    std::fs::write(dir.path().join("groups-of-acme.wasm"), plugin_artifacts::GROUPS).expect("copy");
+    let (ok, out, err) =
+        reconciler(&["plugins", "layers", "--config", config.to_str().expect("utf-8")]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("users             builtin:users 0.1.0 (builtin)"), "{out}");
+    assert!(out.contains("ignore-fields = address (customer)"), "{out}");
+    assert!(out.contains("groups-of-acme.wasm 0.1.0 (customer)"), "{out}");
+
+    std::fs::write(dir.path().join("groups-of-acme.wasm"), b"garbage").expect("break it");
+    let (ok, out, _) =
+        reconciler(&["plugins", "layers", "--config", config.to_str().expect("utf-8")]);
+    assert!(!ok && out.contains("groups            refused: plugin file"), "{out}");
+}

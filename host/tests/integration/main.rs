@@ -4,6 +4,7 @@ mod support;
 
 mod cli;
 mod external;
+mod layers;
 mod polling;
 mod reconcile;
 mod resources;

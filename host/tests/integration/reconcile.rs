@@ -184,6 +184,7 @@ pub(crate) fn config(
         timezone: "UTC".to_owned(),
         settings: Default::default(),
         cadences: Default::default(),
+        plugins: Default::default(),
     };
     Config {
         store: format!("sqlite://{}", db.display()),
@@ -200,6 +201,8 @@ pub(crate) fn config(
         thresholds,
         passes: PassSettings { audit_sample_fraction: 1.0, ..PassSettings::default() },
         schedule: Default::default(),
+        plugins: Default::default(),
+        settings: Default::default(),
         customers: (0..customers).map(customer).collect(),
     }
 }
