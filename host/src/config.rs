@@ -28,6 +28,8 @@ pub struct Config {
     pub passes: PassSettings,
     #[serde(default)]
     pub schedule: ScheduleSettings,
+    #[serde(default)]
+    pub api: ApiSettings,
     /// Plugin files that replace the built-in plugin of a resource for every customer.
     #[serde(default)]
     pub plugins: BTreeMap<String, PathBuf>,
@@ -36,6 +38,19 @@ pub struct Config {
     pub settings: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
     pub customers: Vec<CustomerConfig>,
+}
+
+/// The service's HTTP API.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiSettings {
+    /// Where `reconciler serve` listens, such as `127.0.0.1:8090`; no API when absent.
+    pub listen: Option<String>,
+    /// An environment variable holding the bearer token writes need; writes are refused
+    /// without one.
+    pub token_env: Option<String>,
+    /// Whether reads need the token too.
+    pub protect_reads: bool,
 }
 
 /// How `reconciler serve` spreads and bounds the runs it starts.

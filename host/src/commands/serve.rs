@@ -10,20 +10,13 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::api::{ApiState, router};
 use crate::builtin::BUILTINS;
 use crate::config::Config;
-use crate::engine::{Pass, Quiet, RunContext, Target, Task, run_task};
-use crate::external::ExternalClient;
-use crate::layers::Registry;
+use crate::engine::{Pass, Task};
 use crate::schedule::{Clock, Launch, Scheduler, Size, Slot, cadences};
+use crate::service::Service;
 use crate::wiring::Wiring;
-
-/// What every run of the service shares.
-struct Service {
-    wiring: Wiring,
-    plugins: Registry,
-    external: ExternalClient,
-}
 
 /// Starts a run for each slot the scheduler hands over.
 #[derive(Clone)]
@@ -31,48 +24,51 @@ struct Launcher(Arc<Service>);
 
 impl Launch for Launcher {
     async fn launch(&self, slot: Slot) {
-        if let Err(error) = self.0.run(&slot).await {
+        match self.0.run(&slot.customer, &slot.task).await {
+            Ok(summary) => {
+                tracing::info!(customer = %slot.customer, task = %slot.task,
+                    run_id = summary.run_id, checked = summary.checked, gaps = summary.gaps,
+                    "scheduled run done");
+            }
             // The run itself was recorded as failed when it got that far; this names the
             // customer and task either way, and the service goes on.
-            let error = format!("{error:#}");
-            tracing::error!(customer = %slot.customer, task = %slot.task, %error,
-                "scheduled run failed");
+            Err(error) => {
+                let error = format!("{error:#}");
+                tracing::error!(customer = %slot.customer, task = %slot.task, %error,
+                    "scheduled run failed");
+            }
         }
     }
 }
 
-impl Service {
-    async fn run(&self, slot: &Slot) -> anyhow::Result<()> {
-        let wiring = &self.wiring;
-        let customer = wiring.customer(&slot.customer)?;
-        let resource = &slot.task.resource;
-        let rules = self.plugins.plugin(&wiring.engine, &wiring.config, customer, resource)?;
-        tracing::debug!(customer = %slot.customer, resource, layer = rules.layer.as_str(),
-            version = %rules.plugin.description().version, "plugin");
-        let (vomo, _) = wiring.vomo(customer)?;
-        let worker = wiring.worker_of(&rules.plugin, customer)?;
-        let ctx = RunContext {
-            target: Target {
-                customer: &customer.id,
-                resource: &slot.task.resource,
-                schema: &rules.schema,
-                store: &wiring.store,
-                external: &self.external,
-            },
-            vomo: &vomo,
-            plugin: &worker,
-            thresholds: &wiring.config.thresholds,
-            passes: &wiring.config.passes,
-            time_zone: customer.time_zone(),
-            now: chrono::Utc::now(),
-            dry_run: false,
-            progress: &Quiet,
+/// Binds the API to `listen` and serves it until `stop` turns true.
+async fn start_api(
+    service: &Arc<Service>,
+    listen: &str,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let api = &service.wiring.config.api;
+    let token = match &api.token_env {
+        Some(var) => Some(std::env::var(var).map_err(|_| {
+            anyhow::anyhow!("environment variable `{var}` (api.token_env) is not set")
+        })?),
+        None => None,
+    };
+    let state = ApiState { service: Arc::clone(service), token, protect_reads: api.protect_reads };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on `{listen}` (api.listen): {e}"))?;
+    let address = listener.local_addr()?;
+    tracing::warn!(%address, "API listening");
+    let app = router(Arc::new(state));
+    Ok(tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
         };
-        let summary = run_task(&ctx, &slot.task).await?;
-        tracing::info!(customer = %slot.customer, task = %slot.task, run_id = summary.run_id,
-            checked = summary.checked, gaps = summary.gaps, "scheduled run done");
-        Ok(())
-    }
+        if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+            tracing::error!(%error, "the API stopped");
+        }
+    }))
 }
 
 /// Each customer's users in partner state and how many changed in the last day.
@@ -93,8 +89,8 @@ pub async fn serve(
     cache_dir: &std::path::Path,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let wiring = Wiring::open(config, cache_dir).await?;
-    let external = wiring.external()?;
+    let service = Arc::new(Service::open(config, cache_dir).await?);
+    let wiring = &service.wiring;
     let mut defaults = Vec::new();
     for builtin in BUILTINS {
         let loaded = wiring.rules(builtin.resource)?;
@@ -103,7 +99,7 @@ pub async fn serve(
             defaults.push((Task::new(builtin.resource, pass), cadence.schedule.clone()));
         }
     }
-    let sizes = sizes(&wiring).await?;
+    let sizes = sizes(wiring).await?;
     let cadences = cadences(&wiring.config, &defaults, &sizes).map_err(anyhow::Error::msg)?;
     for cadence in &cadences {
         tracing::info!(customer = %cadence.customer, task = %cadence.task,
@@ -112,8 +108,14 @@ pub async fn serve(
     let cap = wiring.config.schedule.concurrent_runs;
     tracing::info!(cadences = cadences.len(), concurrent_runs = cap, "serving");
     let scheduler = Scheduler { cadences, cap, clock: Clock::starting_at(chrono::Utc::now()) };
-    let service = Launcher(Arc::new(Service { wiring, plugins: Registry::default(), external }));
-    scheduler.run(service.clone(), stop).await;
-    service.0.wiring.store.close().await;
+    let api = match &wiring.config.api.listen {
+        Some(listen) => Some(start_api(&service, listen, stop.clone()).await?),
+        None => None,
+    };
+    scheduler.run(Launcher(Arc::clone(&service)), stop).await;
+    if let Some(api) = api {
+        let _ = api.await;
+    }
+    service.wiring.store.close().await;
     Ok(())
 }

@@ -145,6 +145,11 @@ impl Store {
         self.runs_where(RunFilter::Customer(customer, limit)).await
     }
 
+    /// A customer's runs started at or after `since`, newest first.
+    pub async fn runs_since(&self, customer: &str, since: Micros) -> StoreResult<Vec<RunRecord>> {
+        self.runs_where(RunFilter::Since(customer, since)).await
+    }
+
     async fn runs_where(&self, filter: RunFilter<'_>) -> StoreResult<Vec<RunRecord>> {
         let doing = "reading runs";
         const BY_ID: &str = "SELECT id, customer, task, dry_run, started_at, finished_at, \
@@ -153,11 +158,18 @@ impl Store {
         const BY_CUSTOMER: &str = "SELECT id, customer, task, dry_run, started_at, finished_at, \
             outcome, records_checked, gaps, deletions, drift, actions_taken, actions_failed, \
             requests, breaker, error FROM runs WHERE customer = $1 ORDER BY id DESC LIMIT $2";
+        const SINCE: &str = "SELECT id, customer, task, dry_run, started_at, finished_at, \
+            outcome, records_checked, gaps, deletions, drift, actions_taken, actions_failed, \
+            requests, breaker, error FROM runs WHERE customer = $1 AND started_at >= $2 \
+            ORDER BY id DESC";
         on_pool!(self, |pool| {
             let query = match filter {
                 RunFilter::Id(id) => sqlx::query(BY_ID).bind(id),
                 RunFilter::Customer(customer, limit) => {
                     sqlx::query(BY_CUSTOMER).bind(customer.to_owned()).bind(limit)
+                }
+                RunFilter::Since(customer, since) => {
+                    sqlx::query(SINCE).bind(customer.to_owned()).bind(since)
                 }
             };
             let rows = query.fetch_all(pool).await.map_err(query_error(doing))?;
@@ -251,4 +263,5 @@ impl Store {
 enum RunFilter<'a> {
     Id(RunId),
     Customer(&'a str, i64),
+    Since(&'a str, Micros),
 }

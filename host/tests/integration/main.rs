@@ -2,6 +2,7 @@
 
 mod support;
 
+mod api;
 mod cli;
 mod external;
 mod layers;

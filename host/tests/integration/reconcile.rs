@@ -201,6 +201,7 @@ pub(crate) fn config(
         thresholds,
         passes: PassSettings { audit_sample_fraction: 1.0, ..PassSettings::default() },
         schedule: Default::default(),
+        api: Default::default(),
         plugins: Default::default(),
         settings: Default::default(),
         customers: (0..customers).map(customer).collect(),

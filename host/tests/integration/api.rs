@@ -1,0 +1,133 @@
+//! The HTTP API against a real store, a real simulator and runs it triggers itself.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reconciler::api::{ApiState, router};
+use reconciler::config::Config;
+use reconciler::engine::{Pass, Task};
+use reconciler::service::Service;
+use serde_json::{Value, json};
+use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, SimConfig, Simulator};
+
+const TOKEN: &str = "let-me-write";
+
+async fn serve(state: ApiState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, router(Arc::new(state))).await });
+    base
+}
+
+async fn get(base: &str, path: &str) -> (u16, Value) {
+    let response = reqwest::get(format!("{base}{path}")).await.expect("an answer");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(base: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("an answer");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_shows_health_runs_and_findings_and_writes_need_the_token() {
+    let size = DataSize { customers: 1, children_per_customer: 0, ..DataSize::with_users(40) };
+    let sim = Simulator::start(SimConfig { size, rate_limit: None, ..SimConfig::default() })
+        .await
+        .expect("simulator");
+    let crm = ExternalSystem::start(ExternalConfig::default()).await.expect("crm");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("c0.token"), &sim.customers()[0].token).expect("token");
+    let text = format!(
+        "store = \"sqlite://{}\"\n[vomo]\nbase_url = \"{}\"\nrequests_per_second = 1000.0\n\
+         [external]\nbase_url = \"{}\"\n[[customers]]\nid = \"c0\"\ntoken_file = \"c0.token\"\n",
+        dir.path().join("api.db").display(),
+        sim.base_url(),
+        crm.base_url()
+    );
+    let config_file = dir.path().join("reconciler.toml");
+    std::fs::write(&config_file, text).expect("config");
+    let config = Config::load(&config_file).expect("a configuration");
+    let service =
+        Arc::new(Service::open(config, &crate::support::cache_dir()).await.expect("open"));
+    let full = Task::new("users", Pass::Full);
+    let first = service.run("c0", &full).await.expect("a first scan repairs everything");
+    service.run("c0", &full).await.expect("a second finds nothing");
+
+    let state = |protect_reads| ApiState {
+        service: Arc::clone(&service),
+        token: Some(TOKEN.to_owned()),
+        protect_reads,
+    };
+    let base = serve(state(false)).await;
+    let health = reqwest::get(format!("{base}/health")).await.expect("up");
+    assert_eq!(health.text().await.expect("text"), "ok");
+    assert_eq!(get(&base, "/ready").await, (200, json!({ "ready": true })));
+
+    let (status, customers) = get(&base, "/customers").await;
+    assert_eq!(status, 200);
+    let c0 = &customers[0];
+    assert_eq!(c0["id"], "c0");
+    assert_eq!(c0["days"].as_array().expect("days").len(), 30);
+    assert_eq!(c0["last_runs"].as_array().expect("runs").len(), 2);
+    assert_eq!(c0["healthy"], false, "the first scan found every record missing: {c0}");
+    assert_eq!(c0["breaker_open"], false);
+
+    let (status, run) = get(&base, &format!("/runs/{}", first.run_id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(run["task"], "users_full");
+    assert_eq!(run["findings"][0]["kind"], "missed_create", "{run}");
+    assert_eq!(get(&base, "/runs/abc").await.1["error"], "run id `abc` is not a positive integer");
+    assert_eq!(get(&base, "/runs/99999").await.0, 404);
+    assert_eq!(
+        get(&base, "/customers/nope").await,
+        (404, json!({ "error": "no customer `nope`" }))
+    );
+
+    let body = r#"{"task": "users_incremental"}"#;
+    assert_eq!(post(&base, "/customers/c0/runs", None, body).await.0, 401);
+    assert_eq!(post(&base, "/customers/c0/runs", Some("guess"), body).await.0, 401);
+    let (status, error) = post(&base, "/customers/c0/runs", Some(TOKEN), "{\"job\": 1}").await;
+    assert_eq!(status, 400);
+    assert!(error["error"].as_str().expect("text").contains("{\"task\": \"RESOURCE_PASS\"}"));
+    let (status, _) =
+        post(&base, "/customers/c0/runs", Some(TOKEN), r#"{"task": "users_ful"}"#).await;
+    assert_eq!(status, 400);
+    let (status, accepted) = post(&base, "/customers/c0/runs", Some(TOKEN), body).await;
+    assert_eq!((status, &accepted["accepted"]), (202, &json!(true)));
+    let mut runs = Value::Null;
+    for _ in 0..100 {
+        runs = get(&base, "/customers/c0/runs?limit=5").await.1;
+        if runs.as_array().is_some_and(|r| r.len() == 3 && r[0]["outcome"] != "running") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(runs[0]["task"], "users_incremental", "{runs}");
+    assert_eq!(runs[0]["outcome"], "succeeded", "{runs}");
+
+    let (status, refused) =
+        post(&base, &format!("/reviews/{}/approve", first.run_id), Some(TOKEN), "").await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(get(&base, "/reviews").await, (200, json!([])));
+    let (_, plugins) = get(&base, "/plugins").await;
+    let plugins = plugins.as_array().expect("plugins").clone();
+    assert_eq!(plugins.len(), 6);
+    assert!(plugins.iter().all(|p| p["layer"] == "builtin" && p["version"] == "0.1.0"));
+    let (_, openapi) = get(&base, "/openapi.json").await;
+    assert!(openapi["paths"]["/reviews/{run}/approve"]["post"]["security"].is_array());
+
+    let guarded = serve(state(true)).await;
+    assert_eq!(get(&guarded, "/customers").await.0, 401);
+    let authorised = reqwest::Client::new().get(format!("{guarded}/customers")).bearer_auth(TOKEN);
+    assert_eq!(authorised.send().await.expect("an answer").status().as_u16(), 200);
+}
