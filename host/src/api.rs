@@ -33,6 +33,8 @@ pub struct ApiState {
 /// The API's routes.
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
+        .route("/", get(page))
+        .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
         .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
@@ -125,22 +127,22 @@ pub struct CustomerView {
 /// A run as the API shows it.
 #[derive(Serialize)]
 pub struct RunView {
-    id: i64,
-    customer: String,
-    task: String,
-    dry_run: bool,
-    started_at: String,
-    finished_at: Option<String>,
-    outcome: &'static str,
-    checked: i64,
-    gaps: i64,
-    deletions: i64,
-    drift: i64,
-    actions_taken: i64,
-    actions_failed: i64,
-    requests: i64,
-    breaker: String,
-    error: Option<String>,
+    pub id: i64,
+    pub customer: String,
+    pub task: String,
+    pub dry_run: bool,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub outcome: &'static str,
+    pub checked: i64,
+    pub gaps: i64,
+    pub deletions: i64,
+    pub drift: i64,
+    pub actions_taken: i64,
+    pub actions_failed: i64,
+    pub requests: i64,
+    pub breaker: String,
+    pub error: Option<String>,
 }
 
 fn stamp(micros: i64) -> String {
@@ -186,6 +188,25 @@ pub async fn customer_view(state: &ApiState, id: &str) -> Result<CustomerView, A
         pending_reviews: pending.iter().filter(|r| r.customer == id).count(),
         last_runs: latest.iter().map(RunView::from).collect(),
     })
+}
+
+async fn page(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answer {
+    state.authorise(&headers, false)?;
+    let mut views = Vec::new();
+    for customer in &state.service.wiring.config.customers {
+        views.push(customer_view(&state, &customer.id).await?);
+    }
+    let threshold = state.service.wiring.config.thresholds.daily_gap_rate;
+    Ok(axum::response::Html(crate::page::render(&views, threshold)).into_response())
+}
+
+async fn metrics(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answer {
+    state.authorise(&headers, false)?;
+    let store = &state.service.wiring.store;
+    let totals = store.run_totals().await.map_err(internal)?;
+    let pending = store.reviews(ReviewState::Pending).await.map_err(internal)?;
+    let text = crate::metrics::render(&totals, &pending);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
 async fn customers(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answer {
@@ -386,6 +407,8 @@ pub fn openapi() -> Value {
         "info": { "title": "VOMO reconciler", "version": env!("CARGO_PKG_VERSION") },
         "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } },
         "paths": {
+            "/": { "get": op("The health page for people (HTML)", false) },
+            "/metrics": { "get": op("Prometheus metrics (text exposition format)", false) },
             "/health": { "get": op("The process is up", false) },
             "/ready": { "get": op("The store answers", false) },
             "/customers": {

@@ -5,6 +5,8 @@
 //!
 //! - [`api`]: the service's HTTP API.
 //! - [`bindings`]: the generated types of the plugin contract.
+//! - [`metrics`]: Prometheus metrics from the recorded runs.
+//! - [`page`]: the health page for people.
 //! - [`runtime`]: loads plugins and runs them under a deadline and a memory cap.
 //! - [`sides`]: builds the sides of a comparison as the contract wants them.
 //! - [`builtin`]: the rule plugins built into the host.
@@ -34,6 +36,8 @@ pub mod engine;
 pub mod external;
 pub mod health;
 pub mod layers;
+pub mod metrics;
+pub mod page;
 pub mod runtime;
 pub mod schedule;
 pub mod service;

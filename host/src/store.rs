@@ -28,7 +28,7 @@ pub use dead_letters::DeadLetter;
 pub use journal::{ActionScope, ActionState, JournalEntry};
 pub use partner::{PartnerRow, PartnerVersion};
 pub use reviews::{Review, ReviewState};
-pub use runs::{FindingRow, NewRun, RunCounts, RunId, RunOutcome, RunRecord};
+pub use runs::{FindingRow, NewRun, RunCounts, RunId, RunOutcome, RunRecord, RunTotals};
 pub use settle::{Settled, Settlement};
 
 /// Microseconds since the Unix epoch, UTC.

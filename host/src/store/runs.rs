@@ -70,6 +70,20 @@ pub struct RunRecord {
     pub error: Option<String>,
 }
 
+/// What the runs of one customer's task with one outcome add up to, for metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunTotals {
+    pub customer: String,
+    pub task: String,
+    pub outcome: String,
+    pub runs: i64,
+    pub checked: i64,
+    pub gaps: i64,
+    pub actions_taken: i64,
+    pub actions_failed: i64,
+    pub requests: i64,
+}
+
 /// One finding of a run, with both values of a drifted field as text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FindingRow {
@@ -143,6 +157,39 @@ impl Store {
     /// A customer's most recent runs, newest first.
     pub async fn recent_runs(&self, customer: &str, limit: i64) -> StoreResult<Vec<RunRecord>> {
         self.runs_where(RunFilter::Customer(customer, limit)).await
+    }
+
+    /// Every customer's runs added up by task and outcome, dry runs left out.
+    pub async fn run_totals(&self) -> StoreResult<Vec<RunTotals>> {
+        let doing = "adding up runs";
+        // SUM of a BIGINT is NUMERIC on PostgreSQL; the cast keeps one decoding for both.
+        let sql = "SELECT customer, task, outcome, COUNT(*) AS runs, \
+                   CAST(COALESCE(SUM(records_checked), 0) AS BIGINT) AS checked, \
+                   CAST(COALESCE(SUM(gaps), 0) AS BIGINT) AS gaps, \
+                   CAST(COALESCE(SUM(actions_taken), 0) AS BIGINT) AS taken, \
+                   CAST(COALESCE(SUM(actions_failed), 0) AS BIGINT) AS failed, \
+                   CAST(COALESCE(SUM(requests), 0) AS BIGINT) AS requests \
+                   FROM runs WHERE dry_run = 0 GROUP BY customer, task, outcome \
+                   ORDER BY customer, task, outcome";
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(sql).fetch_all(pool).await.map_err(query_error(doing))?;
+            rows.iter()
+                .map(|row| {
+                    let get = |name: &str| column::<_, i64>(row, name, doing);
+                    Ok(RunTotals {
+                        customer: column(row, "customer", doing)?,
+                        task: column(row, "task", doing)?,
+                        outcome: column(row, "outcome", doing)?,
+                        runs: get("runs")?,
+                        checked: get("checked")?,
+                        gaps: get("gaps")?,
+                        actions_taken: get("taken")?,
+                        actions_failed: get("failed")?,
+                        requests: get("requests")?,
+                    })
+                })
+                .collect()
+        })
     }
 
     /// A customer's runs started at or after `since`, newest first.

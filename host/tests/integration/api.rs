@@ -126,8 +126,45 @@ async fn the_api_shows_health_runs_and_findings_and_writes_need_the_token() {
     let (_, openapi) = get(&base, "/openapi.json").await;
     assert!(openapi["paths"]["/reviews/{run}/approve"]["post"]["security"].is_array());
 
+    let metrics = reqwest::get(format!("{base}/metrics")).await.expect("metrics");
+    let metrics = metrics.text().await.expect("text");
+    let line = "reconciler_runs_total{customer=\"c0\",task=\"users_full\",outcome=\"succeeded\"} 2";
+    assert!(metrics.contains(line), "{metrics}");
+    assert!(metrics.contains("# TYPE reconciler_gaps_total counter"), "{metrics}");
+
+    let page =
+        reqwest::get(format!("{base}/")).await.expect("the page").text().await.expect("html");
+    assert!(page.contains("<section id=\"customer-c0\">"), "{page}");
+    assert!(page.contains("<span class=\"unhealthy\">unhealthy</span>"), "{page}");
+    assert_eq!(page.matches("<rect ").count(), 30, "a bar a day");
+    assert!(page.contains("<td>users_incremental</td>"), "{page}");
+    screenshot(&base, dir.path());
+
     let guarded = serve(state(true)).await;
     assert_eq!(get(&guarded, "/customers").await.0, 401);
     let authorised = reqwest::Client::new().get(format!("{guarded}/customers")).bearer_auth(TOKEN);
     assert_eq!(authorised.send().await.expect("an answer").status().as_u16(), 200);
+}
+
+/// Opens the health page in headless Chromium, takes a screenshot and checks what it rendered.
+/// The screenshot stays in the target directory (`tmp/health-page.png`) for people to look at.
+fn screenshot(base: &str, dir: &std::path::Path) {
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("health-page.png");
+    let chromium = |extra: &[&str]| {
+        std::process::Command::new("chromium")
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,900"])
+            .arg(format!("--user-data-dir={}", dir.join("chromium").display()))
+            .args(extra)
+            .arg(format!("{base}/"))
+            .output()
+            .expect("chromium runs (Debian's `chromium` package; .ci/run installs it)")
+    };
+    let dom = chromium(&["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("Sync health") && dom.contains("customer-c0"), "{dom}");
+    let taken = chromium(&[&format!("--screenshot={}", shot.display())]);
+    assert!(taken.status.success(), "{}", String::from_utf8_lossy(&taken.stderr));
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert_eq!(&png[1..4], b"PNG", "a PNG image");
+    assert!(png.len() > 5_000, "the page rendered something: {} bytes", png.len());
 }
