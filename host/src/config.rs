@@ -30,6 +30,8 @@ pub struct Config {
     pub schedule: ScheduleSettings,
     #[serde(default)]
     pub api: ApiSettings,
+    #[serde(default)]
+    pub alerts: AlertSettings,
     /// Plugin files that replace the built-in plugin of a resource for every customer.
     #[serde(default)]
     pub plugins: BTreeMap<String, PathBuf>,
@@ -38,6 +40,16 @@ pub struct Config {
     pub settings: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
     pub customers: Vec<CustomerConfig>,
+}
+
+/// Where alerts go besides the store and the log.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertSettings {
+    /// A URL each alert is posted to as JSON.
+    pub webhook_url: Option<String>,
+    /// An environment variable holding the secret the posts are signed with (HMAC-SHA256).
+    pub secret_env: Option<String>,
 }
 
 /// The service's HTTP API.

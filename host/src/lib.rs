@@ -6,6 +6,7 @@
 //! - [`api`]: the service's HTTP API.
 //! - [`bindings`]: the generated types of the plugin contract.
 //! - [`metrics`]: Prometheus metrics from the recorded runs.
+//! - [`notify`]: alerts to the log and a signed webhook; alerts over many runs.
 //! - [`page`]: the health page for people.
 //! - [`runtime`]: loads plugins and runs them under a deadline and a memory cap.
 //! - [`sides`]: builds the sides of a comparison as the contract wants them.
@@ -37,6 +38,7 @@ pub mod external;
 pub mod health;
 pub mod layers;
 pub mod metrics;
+pub mod notify;
 pub mod page;
 pub mod runtime;
 pub mod schedule;

@@ -227,6 +227,7 @@ fn config(vomo: &str, external: &str, db: &Path) -> Config {
         passes: PassSettings { audit_sample_fraction: 1.0, ..PassSettings::default() },
         schedule: Default::default(),
         api: Default::default(),
+        alerts: Default::default(),
         plugins: Default::default(),
         settings: Default::default(),
         customers: CUSTOMERS.into_iter().map(customer).collect(),

@@ -58,6 +58,18 @@ impl Store {
         })
     }
 
+    /// The alerts a run raised, oldest first.
+    pub async fn run_alerts(&self, run: RunId) -> StoreResult<Vec<Alert>> {
+        let doing = "reading a run's alerts";
+        let sql = "SELECT customer, run_id, severity, kind, message, created_at FROM alerts \
+                   WHERE run_id = $1 ORDER BY id";
+        on_pool!(self, |pool| {
+            let rows =
+                sqlx::query(sql).bind(run).fetch_all(pool).await.map_err(query_error(doing))?;
+            rows.iter().map(|row| alert(row, doing)).collect()
+        })
+    }
+
     /// A customer's alerts, newest first.
     pub async fn alerts(&self, customer: &str, limit: i64) -> StoreResult<Vec<Alert>> {
         let doing = "reading alerts";
@@ -70,18 +82,25 @@ impl Store {
                 .fetch_all(pool)
                 .await
                 .map_err(query_error(doing))?;
-            rows.iter()
-                .map(|row| {
-                    Ok(Alert {
-                        customer: column(row, "customer", doing)?,
-                        run_id: column(row, "run_id", doing)?,
-                        severity: column(row, "severity", doing)?,
-                        kind: column(row, "kind", doing)?,
-                        message: column(row, "message", doing)?,
-                        created_at: column(row, "created_at", doing)?,
-                    })
-                })
-                .collect()
+            rows.iter().map(|row| alert(row, doing)).collect()
         })
     }
+}
+
+fn alert<R>(row: &R, doing: &'static str) -> StoreResult<Alert>
+where
+    R: sqlx::Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Alert {
+        customer: column(row, "customer", doing)?,
+        run_id: column(row, "run_id", doing)?,
+        severity: column(row, "severity", doing)?,
+        kind: column(row, "kind", doing)?,
+        message: column(row, "message", doing)?,
+        created_at: column(row, "created_at", doing)?,
+    })
 }

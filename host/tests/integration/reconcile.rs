@@ -202,6 +202,7 @@ pub(crate) fn config(
         passes: PassSettings { audit_sample_fraction: 1.0, ..PassSettings::default() },
         schedule: Default::default(),
         api: Default::default(),
+        alerts: Default::default(),
         plugins: Default::default(),
         settings: Default::default(),
         customers: (0..customers).map(customer).collect(),
