@@ -23,6 +23,13 @@ pub enum Command {
         /// Print one JSON object instead of tables.
         #[arg(long)]
         json: bool,
+        /// Run the demo's customers as a service instead: the scheduler, the API, metrics and
+        /// the health page, until interrupted.
+        #[arg(long)]
+        serve: bool,
+        /// With `--serve`: the local port (0 for any free one).
+        #[arg(long, default_value_t = 8090)]
+        port: u16,
     },
     /// Run one task for one customer now.
     Run {

@@ -32,7 +32,17 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let cache_dir = cli.cache_dir();
     match &cli.command {
         Command::Plugins(command) => plugins(command, &cache_dir),
-        Command::Demo { json } => {
+        Command::Demo { serve: true, port, .. } => {
+            runtime()?.block_on(async {
+                let stop = stop_on_signal();
+                let listening = |address| {
+                    println!("demo service on http://{address}/ (API token for writes: `demo`)");
+                };
+                commands::demo::serve::serve(&cache_dir, *port, listening, stop).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { json, .. } => {
             let report = runtime()?.block_on(commands::demo::demo(&cache_dir, None))?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -58,13 +68,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { config } => {
             let config = Config::load(config)?;
             runtime()?.block_on(async {
-                let (stop, stopped) = tokio::sync::watch::channel(false);
-                tokio::spawn(async move {
-                    interrupted().await;
-                    tracing::warn!("stopping: runs in progress finish, no new one starts");
-                    let _ = stop.send(true);
-                });
-                commands::serve::serve(config, &cache_dir, stopped).await
+                commands::serve::serve(config, &cache_dir, stop_on_signal()).await
             })?;
             Ok(ExitCode::SUCCESS)
         }
@@ -121,6 +125,17 @@ async fn review(command: &ReviewCommand, cache_dir: &Path) -> anyhow::Result<Exi
 
 /// One thread: a run is a sequence of awaits on VOMO, the store and the plugin, and handing
 /// every answer from an I/O thread to a worker thread cost more CPU than the work itself.
+/// A stop signal that turns true on Ctrl-C or SIGTERM.
+fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        interrupted().await;
+        tracing::warn!("stopping: runs in progress finish, no new one starts");
+        let _ = stop.send(true);
+    });
+    stopped
+}
+
 /// Waits for Ctrl-C or, on Unix, SIGTERM.
 async fn interrupted() {
     #[cfg(unix)]

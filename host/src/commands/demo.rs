@@ -4,6 +4,7 @@
 
 pub mod faults;
 mod report;
+pub mod serve;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -6,6 +6,7 @@
 //! plugin serving. Interrupting lets the runs in progress finish and starts no new one.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -45,30 +46,35 @@ impl Launch for Launcher {
 async fn start_api(
     service: &Arc<Service>,
     listen: &str,
+    token: Option<String>,
     mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let api = &service.wiring.config.api;
-    let token = match &api.token_env {
-        Some(var) => Some(std::env::var(var).map_err(|_| {
-            anyhow::anyhow!("environment variable `{var}` (api.token_env) is not set")
-        })?),
-        None => None,
-    };
-    let state = ApiState { service: Arc::clone(service), token, protect_reads: api.protect_reads };
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let protect_reads = service.wiring.config.api.protect_reads;
+    let state = ApiState { service: Arc::clone(service), token, protect_reads };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on `{listen}` (api.listen): {e}"))?;
     let address = listener.local_addr()?;
-    tracing::warn!(%address, "API listening");
     let app = router(Arc::new(state));
-    Ok(tokio::spawn(async move {
+    let serving = tokio::spawn(async move {
         let stopped = async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         };
         if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
             tracing::error!(%error, "the API stopped");
         }
-    }))
+    });
+    Ok((address, serving))
+}
+
+/// The API's bearer token, from the variable `api.token_env` names.
+fn api_token(config: &Config) -> anyhow::Result<Option<String>> {
+    match &config.api.token_env {
+        Some(var) => Ok(Some(std::env::var(var).map_err(|_| {
+            anyhow::anyhow!("environment variable `{var}` (api.token_env) is not set")
+        })?)),
+        None => Ok(None),
+    }
 }
 
 /// Each customer's users in partner state and how many changed in the last day.
@@ -89,7 +95,20 @@ pub async fn serve(
     cache_dir: &std::path::Path,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    let token = api_token(&config)?;
     let service = Arc::new(Service::open(config, cache_dir).await?);
+    let listening = |address| tracing::warn!(%address, "API listening");
+    serve_service(service, token, listening, stop).await
+}
+
+/// Serves `service`, its API with `token` when it has an address, until `stop` turns true;
+/// `listening` hears the API's address once it is bound.
+pub async fn serve_service(
+    service: Arc<Service>,
+    token: Option<String>,
+    listening: impl FnOnce(SocketAddr),
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let wiring = &service.wiring;
     let mut defaults = Vec::new();
     for builtin in BUILTINS {
@@ -109,7 +128,11 @@ pub async fn serve(
     tracing::info!(cadences = cadences.len(), concurrent_runs = cap, "serving");
     let scheduler = Scheduler { cadences, cap, clock: Clock::starting_at(chrono::Utc::now()) };
     let api = match &wiring.config.api.listen {
-        Some(listen) => Some(start_api(&service, listen, stop.clone()).await?),
+        Some(listen) => {
+            let (address, serving) = start_api(&service, listen, token, stop.clone()).await?;
+            listening(address);
+            Some(serving)
+        }
         None => None,
     };
     scheduler.run(Launcher(Arc::clone(&service)), stop).await;

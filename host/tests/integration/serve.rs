@@ -75,3 +75,50 @@ async fn scheduled_runs_happen_one_customers_failure_stays_its_own_and_sigterm_s
     assert!(log.contains("stopping: runs in progress finish"), "{log}");
     assert!(!log.contains(&sim.customers()[0].token), "the token never reaches the log");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_as_a_service_runs_its_customers_and_shows_them_on_its_port() {
+    use std::io::BufRead as _;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reconciler"))
+        .args(["--cache-dir", crate::support::cache_dir().to_str().expect("utf-8 path")])
+        .args(["demo", "--serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the demo starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    });
+    let line = line.await.expect("joined").expect("a line");
+    let base = line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in `{line}`"))
+        .trim_end_matches('/')
+        .to_owned();
+
+    let mut ran = false;
+    for _ in 0..90 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let Ok(answer) = reqwest::get(format!("{base}/customers")).await else { continue };
+        let customers: serde_json::Value = answer.json().await.unwrap_or_default();
+        let runs = |c: &serde_json::Value| c["last_runs"].as_array().map_or(0, Vec::len);
+        if customers.as_array().is_some_and(|all| all.len() == 3 && all.iter().all(|c| runs(c) > 0))
+        {
+            ran = true;
+            break;
+        }
+    }
+    let page = reqwest::get(format!("{base}/")).await.expect("the page").text().await;
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(killed.expect("kill runs").success());
+    let output = child.wait_with_output().expect("the demo stops");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(ran, "every customer ran within the wait:\n{log}");
+    let page = page.expect("html");
+    assert!(["acme", "globex", "initech"].iter().all(|c| page.contains(c)), "{page}");
+    assert!(output.status.success(), "a clean stop:\n{log}");
+}
