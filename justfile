@@ -7,6 +7,10 @@ default:
 demo *ARGS:
     cargo run -p reconciler -- demo {{ARGS}}
 
+# Run the demo's customers as a service, with the health page and API on a local port.
+serve-demo PORT="8090":
+    cargo run -p reconciler -- demo --serve --port {{PORT}}
+
 # Run every test, as CI does.
 test:
     cargo test --workspace

@@ -123,13 +123,14 @@ pub async fn health_alerts(
             format!("today's gap rate is {:.1} %, above {:.1} %", rate * 100.0, threshold * 100.0);
         raised.push(Alert::now(customer, Some(run), "high", "daily_gap_rate", message));
     }
-    let mut others = Vec::new();
-    for other in customers.iter().filter(|other| *other != customer) {
-        let runs = store.runs_since(other, since).await?;
-        if let Some(rate) = sync_health(&runs, now, threshold).gap_rate {
-            others.push(rate);
-        }
-    }
+    // One query for the whole fleet, not one per customer: runs end often, fleets are large.
+    let totals = store.gap_totals_since(since).await?;
+    let configured = |name: &String| customers.contains(name) && name != customer;
+    let mut others: Vec<f64> = totals
+        .iter()
+        .filter(|(name, _, checked)| configured(name) && *checked > 0)
+        .map(|(_, gaps, checked)| *gaps as f64 / *checked as f64)
+        .collect();
     if let (Some(rate), Some(median)) = (health.gap_rate, median(&mut others))
         && others.len() >= 2
         && rate > threshold

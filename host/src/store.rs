@@ -136,8 +136,11 @@ impl Store {
                 .foreign_keys(true);
             // One writer at a time is what SQLite allows anyway; a single connection avoids
             // `database is locked` between our own writers.
+            // Every run in progress shares the one connection; a fleet's worth of short
+            // statements can queue longer than sqlx's 30 s default with nothing wrong.
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
+                .acquire_timeout(Duration::from_secs(300))
                 .connect_with(options)
                 .await
                 .map_err(open_error)?;

@@ -192,6 +192,26 @@ impl Store {
         })
     }
 
+    /// Every customer's gaps and records checked by succeeded runs since `since` (dry runs
+    /// left out), as `(customer, gaps, checked)`: the fleet view one customer is compared with.
+    pub async fn gap_totals_since(&self, since: Micros) -> StoreResult<Vec<(String, i64, i64)>> {
+        let doing = "adding up gaps per customer";
+        let sql = "SELECT customer, CAST(COALESCE(SUM(gaps), 0) AS BIGINT) AS gaps, \
+                   CAST(COALESCE(SUM(records_checked), 0) AS BIGINT) AS checked FROM runs \
+                   WHERE started_at >= $1 AND dry_run = 0 AND outcome = 'succeeded' \
+                   GROUP BY customer ORDER BY customer";
+        on_pool!(self, |pool| {
+            let rows =
+                sqlx::query(sql).bind(since).fetch_all(pool).await.map_err(query_error(doing))?;
+            rows.iter()
+                .map(|row| {
+                    let customer: String = column(row, "customer", doing)?;
+                    Ok((customer, column(row, "gaps", doing)?, column(row, "checked", doing)?))
+                })
+                .collect()
+        })
+    }
+
     /// A customer's runs started at or after `since`, newest first.
     pub async fn runs_since(&self, customer: &str, since: Micros) -> StoreResult<Vec<RunRecord>> {
         self.runs_where(RunFilter::Since(customer, since)).await
