@@ -307,28 +307,35 @@ async fn reviews(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answ
     ok(pending.iter().map(view).collect::<Vec<_>>())
 }
 
-async fn approve(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    Path(run): Path<String>,
-) -> Answer {
-    state.authorise(&headers, true)?;
-    let run = run_id(&run)?;
-    let executed = crate::commands::review::approve(&state.service.wiring, run).await;
-    let executed = executed.map_err(|e| failure(StatusCode::CONFLICT, format!("{e:#}")))?;
-    ok(json!({ "run_id": run, "decision": "approved", "executed": executed }))
+async fn approve(state: State<Arc<ApiState>>, headers: HeaderMap, run: Path<String>) -> Answer {
+    decide(state, headers, run, ReviewState::Approved).await
 }
 
-async fn reject(
+async fn reject(state: State<Arc<ApiState>>, headers: HeaderMap, run: Path<String>) -> Answer {
+    decide(state, headers, run, ReviewState::Rejected).await
+}
+
+/// Approves (releasing and carrying out the run's actions) or rejects (dropping them) a held run.
+async fn decide(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     Path(run): Path<String>,
+    decision: ReviewState,
 ) -> Answer {
     state.authorise(&headers, true)?;
     let run = run_id(&run)?;
-    let dropped = crate::commands::review::reject(&state.service.wiring, run).await;
-    let dropped = dropped.map_err(|e| failure(StatusCode::CONFLICT, format!("{e:#}")))?;
-    ok(json!({ "run_id": run, "decision": "rejected", "dropped": dropped }))
+    let wiring = &state.service.wiring;
+    let refused = |e: anyhow::Error| failure(StatusCode::CONFLICT, format!("{e:#}"));
+    match decision {
+        ReviewState::Approved => {
+            let executed = crate::commands::review::approve(wiring, run).await.map_err(refused)?;
+            ok(json!({ "run_id": run, "decision": "approved", "executed": executed }))
+        }
+        _ => {
+            let dropped = crate::commands::review::reject(wiring, run).await.map_err(refused)?;
+            ok(json!({ "run_id": run, "decision": "rejected", "dropped": dropped }))
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use anyhow::{Context as _, anyhow, bail};
 
 use crate::engine::{Executed, Executor, Target, Task};
+use crate::layers::Registry;
 use crate::store::{ActionState, ReviewState, RunId, now_micros};
 use crate::wiring::Wiring;
 
@@ -31,10 +32,12 @@ pub async fn approve(wiring: &Wiring, run: RunId) -> anyhow::Result<Executed> {
     let record = wiring.store.run(run).await?.ok_or_else(|| anyhow!("run {run} does not exist"))?;
     let task: Task = record.task.parse().map_err(anyhow::Error::msg)?;
     let customer = wiring.customer(&record.customer)?.clone();
-    let rules = wiring.rules(&task.resource)?;
+    // The plugin the run itself used: the customer's own, the configuration's or the built-in.
+    let registry = Registry::default();
+    let rules = registry.plugin(&wiring.engine, &wiring.config, &customer, &task.resource)?;
     let (vomo, _) = wiring.vomo(&customer)?;
     let external = wiring.external()?;
-    let worker = wiring.worker(&rules, &customer)?;
+    let worker = wiring.worker_of(&rules.plugin, &customer)?;
     let target = Target {
         customer: &customer.id,
         resource: &task.resource,

@@ -3,11 +3,8 @@
 use std::sync::{Arc, Mutex};
 
 use axum::http::HeaderMap;
-use reconciler::config::Config;
 use reconciler::engine::{Pass, Task};
 use reconciler::notify::{SIGNATURE_HEADER, Webhook, sign};
-use reconciler::service::Service;
-use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, SimConfig, Simulator};
 
 type Received = Arc<Mutex<Vec<(String, String)>>>;
 
@@ -32,24 +29,8 @@ async fn receiver() -> (String, Received) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_days_high_gap_rate_is_posted_once_and_signed() {
-    let size = DataSize { customers: 1, children_per_customer: 0, ..DataSize::with_users(30) };
-    let sim = Simulator::start(SimConfig { size, rate_limit: None, ..SimConfig::default() })
-        .await
-        .expect("simulator");
-    let crm = ExternalSystem::start(ExternalConfig::default()).await.expect("crm");
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("c0.token"), &sim.customers()[0].token).expect("token");
-    let text = format!(
-        "store = \"sqlite://{}\"\n[vomo]\nbase_url = \"{}\"\nrequests_per_second = 1000.0\n\
-         [external]\nbase_url = \"{}\"\n[[customers]]\nid = \"c0\"\ntoken_file = \"c0.token\"\n",
-        dir.path().join("alerts.db").display(),
-        sim.base_url(),
-        crm.base_url()
-    );
-    let file = dir.path().join("reconciler.toml");
-    std::fs::write(&file, text).expect("config");
-    let config = Config::load(&file).expect("a configuration");
-    let mut service = Service::open(config, &crate::support::cache_dir()).await.expect("open");
+    let world = crate::support::one_customer(30).await;
+    let mut service = world.service;
     let (url, received) = receiver().await;
     service.webhook = Some(Webhook::new(&url, "s3cret".to_owned()).expect("a webhook"));
 

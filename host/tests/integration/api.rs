@@ -4,11 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reconciler::api::{ApiState, router};
-use reconciler::config::Config;
 use reconciler::engine::{Pass, Task};
-use reconciler::service::Service;
 use serde_json::{Value, json};
-use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, SimConfig, Simulator};
 
 const TOKEN: &str = "let-me-write";
 
@@ -40,25 +37,9 @@ async fn post(base: &str, path: &str, token: Option<&str>, body: &str) -> (u16, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_shows_health_runs_and_findings_and_writes_need_the_token() {
-    let size = DataSize { customers: 1, children_per_customer: 0, ..DataSize::with_users(40) };
-    let sim = Simulator::start(SimConfig { size, rate_limit: None, ..SimConfig::default() })
-        .await
-        .expect("simulator");
-    let crm = ExternalSystem::start(ExternalConfig::default()).await.expect("crm");
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("c0.token"), &sim.customers()[0].token).expect("token");
-    let text = format!(
-        "store = \"sqlite://{}\"\n[vomo]\nbase_url = \"{}\"\nrequests_per_second = 1000.0\n\
-         [external]\nbase_url = \"{}\"\n[[customers]]\nid = \"c0\"\ntoken_file = \"c0.token\"\n",
-        dir.path().join("api.db").display(),
-        sim.base_url(),
-        crm.base_url()
-    );
-    let config_file = dir.path().join("reconciler.toml");
-    std::fs::write(&config_file, text).expect("config");
-    let config = Config::load(&config_file).expect("a configuration");
-    let service =
-        Arc::new(Service::open(config, &crate::support::cache_dir()).await.expect("open"));
+    let world = crate::support::one_customer(40).await;
+    let dir = &world.dir;
+    let service = Arc::new(world.service);
     let full = Task::new("users", Pass::Full);
     let first = service.run("c0", &full).await.expect("a first scan repairs everything");
     service.run("c0", &full).await.expect("a second finds nothing");

@@ -125,3 +125,36 @@ pub async fn canned(pages: Vec<(u16, &'static str)>) -> String {
     tokio::spawn(async move { axum::serve(listener, app).await });
     base
 }
+
+/// One customer of a fresh simulator with `users` users, served by a [`Service`] on a fresh
+/// SQLite store: what the service-level tests start from. Keeps the servers alive.
+pub struct OneCustomer {
+    _sim: vomo_sim::SimHandle,
+    _crm: vomo_sim::ExternalHandle,
+    pub service: reconciler::service::Service,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn one_customer(users: u32) -> OneCustomer {
+    use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, SimConfig, Simulator};
+
+    let size = DataSize { customers: 1, children_per_customer: 0, ..DataSize::with_users(users) };
+    let sim = Simulator::start(SimConfig { size, rate_limit: None, ..SimConfig::default() })
+        .await
+        .expect("simulator");
+    let crm = ExternalSystem::start(ExternalConfig::default()).await.expect("crm");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("c0.token"), &sim.customers()[0].token).expect("token");
+    let text = format!(
+        "store = \"sqlite://{}\"\n[vomo]\nbase_url = \"{}\"\nrequests_per_second = 1000.0\n\
+         [external]\nbase_url = \"{}\"\n[[customers]]\nid = \"c0\"\ntoken_file = \"c0.token\"\n",
+        dir.path().join("store.db").display(),
+        sim.base_url(),
+        crm.base_url()
+    );
+    let file = dir.path().join("reconciler.toml");
+    std::fs::write(&file, text).expect("config");
+    let config = reconciler::config::Config::load(&file).expect("a configuration");
+    let service = reconciler::service::Service::open(config, &cache_dir()).await.expect("open");
+    OneCustomer { _sim: sim, _crm: crm, service, dir }
+}
