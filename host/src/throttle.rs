@@ -82,7 +82,11 @@ impl RateBudget {
                     }
                 }
             };
-            tokio::time::sleep_until(slot).await;
+            // Tokio's timer rounds a deadline up to its next millisecond tick, so sleeping
+            // until a slot that is already due would park the thread for up to a millisecond.
+            if slot > Instant::now() {
+                tokio::time::sleep_until(slot).await;
+            }
             // A 429 that arrived while this request slept holds it too.
             if self.slots.lock().expect("budget lock").held_until <= Instant::now() {
                 break;
