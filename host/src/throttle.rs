@@ -294,6 +294,18 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::ZERO);
     }
 
+    #[tokio::test]
+    async fn a_due_slot_is_granted_without_yielding_to_the_timer() {
+        let budget = RateBudget::per_second(1_000_000.0);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        for priority in [Priority::Polling, Priority::Reconciliation] {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            let mut acquire = std::pin::pin!(budget.acquire(priority));
+            let polled = acquire.as_mut().poll(&mut context);
+            assert!(polled.is_ready(), "{priority:?} waited for a timer tick");
+        }
+    }
+
     #[test]
     fn one_budget_per_token() {
         let budgets = Budgets::default();
