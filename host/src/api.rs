@@ -380,8 +380,8 @@ async fn plugins(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answ
     let mut out = Vec::new();
     for customer in &config.customers {
         for builtin in BUILTINS {
-            let loaded =
-                service.plugins.plugin(&service.wiring.engine, config, customer, builtin.resource);
+            let engine = &service.wiring.engine;
+            let loaded = service.plugins.plugin(engine, config, customer, builtin.resource).await;
             out.push(match loaded {
                 Ok(loaded) => json!({
                     "customer": customer.id, "resource": builtin.resource,

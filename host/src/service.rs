@@ -49,7 +49,7 @@ impl Service {
         let wiring = &self.wiring;
         let customer = wiring.customer(customer)?;
         let resource = &task.resource;
-        let rules = self.plugins.plugin(&wiring.engine, &wiring.config, customer, resource)?;
+        let rules = self.plugins.plugin(&wiring.engine, &wiring.config, customer, resource).await?;
         tracing::debug!(customer = %customer.id, resource, layer = rules.layer.as_str(),
             version = %rules.plugin.description().version, "plugin");
         let (vomo, _) = wiring.vomo(customer)?;
