@@ -205,7 +205,8 @@ async fn metrics(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answ
     let store = &state.service.wiring.store;
     let totals = store.run_totals().await.map_err(internal)?;
     let pending = store.reviews(ReviewState::Pending).await.map_err(internal)?;
-    let text = crate::metrics::render(&totals, &pending);
+    let mut text = crate::metrics::render(&totals, &pending);
+    text.push_str(&state.service.meters.render());
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 

@@ -5,7 +5,7 @@
 //!
 //! - [`api`]: the service's HTTP API.
 //! - [`bindings`]: the generated types of the plugin contract.
-//! - [`metrics`]: Prometheus metrics from the recorded runs.
+//! - [`metrics`]: Prometheus metrics from the recorded runs and the process's own counters.
 //! - [`notify`]: alerts to the log and a signed webhook; alerts over many runs.
 //! - [`page`]: the health page for people.
 //! - [`runtime`]: loads plugins and runs them under a deadline and a memory cap.

@@ -7,16 +7,19 @@ use crate::config::Config;
 use crate::engine::{Quiet, RunContext, RunSummary, Target, Task, run_task};
 use crate::external::ExternalClient;
 use crate::layers::Registry;
+use crate::metrics::Meters;
 use crate::notify::{Webhook, health_alerts, send};
 use crate::wiring::Wiring;
 
-/// The configured service: its store, plugins, clients, and the plugin files it reloads.
+/// The configured service: its store, plugins, clients, the plugin files it reloads and its
+/// counters.
 pub struct Service {
     pub wiring: Wiring,
     pub plugins: Registry,
     pub external: ExternalClient,
     /// Where alerts are posted, when configured.
     pub webhook: Option<Webhook>,
+    pub meters: Meters,
 }
 
 impl Service {
@@ -40,7 +43,8 @@ impl Service {
         };
         let wiring = Wiring::open(config, cache_dir).await?;
         let external = wiring.external()?;
-        Ok(Service { wiring, plugins: Registry::default(), external, webhook })
+        let (plugins, meters) = (Registry::default(), Meters::default());
+        Ok(Service { wiring, plugins, external, webhook, meters })
     }
 
     /// Runs `task` for `customer` now, with the plugin and settings its layers choose. The run
@@ -52,8 +56,10 @@ impl Service {
         let rules = self.plugins.plugin(&wiring.engine, &wiring.config, customer, resource).await?;
         tracing::debug!(customer = %customer.id, resource, layer = rules.layer.as_str(),
             version = %rules.plugin.description().version, "plugin");
-        let (vomo, _) = wiring.vomo(customer)?;
-        let worker = wiring.worker_of(&rules.plugin, customer)?;
+        let (vomo, budget) = wiring.vomo(customer)?;
+        self.meters.watch_budget(&customer.id, &budget);
+        let meter = self.meters.call_meter(&customer.id, resource);
+        let worker = wiring.worker_metered(&rules.plugin, customer, meter)?;
         let ctx = RunContext {
             target: Target {
                 customer: &customer.id,
