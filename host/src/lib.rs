@@ -6,7 +6,8 @@
 //! - [`api`]: the service's HTTP API.
 //! - [`bindings`]: the generated types of the plugin contract.
 //! - [`metrics`]: Prometheus metrics from the recorded runs and the process's own counters.
-//! - [`notify`]: alerts to the log and a signed webhook; alerts over many runs.
+//! - [`notify`]: alerts to the log and a signed webhook; the alerts the service raises: a failed
+//!   run, a quarantined plugin, gap rates over many runs.
 //! - [`page`]: the health page for people.
 //! - [`runtime`]: loads plugins and runs them under a deadline and a memory cap.
 //! - [`sides`]: builds the sides of a comparison as the contract wants them.

@@ -3,12 +3,14 @@
 
 use std::path::Path;
 
-use crate::config::Config;
-use crate::engine::{Quiet, RunContext, RunSummary, Target, Task, run_task};
+use crate::config::{Config, CustomerConfig};
+use crate::engine::run_task_until;
+use crate::engine::{Interrupt, Quiet, RunContext, RunEnd, RunError, RunSummary, Target, Task};
 use crate::external::ExternalClient;
-use crate::layers::Registry;
+use crate::layers::{Loaded, Registry};
 use crate::metrics::Meters;
-use crate::notify::{Webhook, health_alerts, send};
+use crate::notify::{Webhook, health_alerts, plugin_quarantined, run_failed, send};
+use crate::store::{Alert, RunId, StoreError};
 use crate::wiring::Wiring;
 
 /// The configured service: its store, plugins, clients, the plugin files it reloads and its
@@ -20,6 +22,14 @@ pub struct Service {
     /// Where alerts are posted, when configured.
     pub webhook: Option<Webhook>,
     pub meters: Meters,
+}
+
+/// How a run of the service ended, for the alerts it raises.
+struct Ended {
+    run_id: Option<RunId>,
+    result: anyhow::Result<RunSummary>,
+    /// The plugin's name, when it became quarantined for the customer during the run.
+    quarantined: Option<String>,
 }
 
 impl Service {
@@ -50,16 +60,39 @@ impl Service {
     /// Runs `task` for `customer` now, with the plugin and settings its layers choose. The run
     /// is recorded whatever happens to it once it started.
     pub async fn run(&self, customer: &str, task: &Task) -> anyhow::Result<RunSummary> {
+        let customer = self.wiring.customer(customer)?;
+        let (engine, config) = (&self.wiring.engine, &self.wiring.config);
+        let ended = match self.plugins.plugin(engine, config, customer, &task.resource).await {
+            Ok(rules) => self.run_with(customer, task, &rules, Interrupt::never()).await,
+            Err(error) => Ended { run_id: None, result: Err(error), quarantined: None },
+        };
+        self.alert(customer, task, &ended).await;
+        ended.result
+    }
+
+    async fn run_with(
+        &self,
+        customer: &CustomerConfig,
+        task: &Task,
+        rules: &Loaded,
+        interrupt: &Interrupt,
+    ) -> Ended {
         let wiring = &self.wiring;
-        let customer = wiring.customer(customer)?;
         let resource = &task.resource;
-        let rules = self.plugins.plugin(&wiring.engine, &wiring.config, customer, resource).await?;
+        let unopened =
+            |error: anyhow::Error| Ended { run_id: None, result: Err(error), quarantined: None };
         tracing::debug!(customer = %customer.id, resource, layer = rules.layer.as_str(),
             version = %rules.plugin.description().version, "plugin");
-        let (vomo, budget) = wiring.vomo(customer)?;
+        let (vomo, budget) = match wiring.vomo(customer) {
+            Ok(client) => client,
+            Err(error) => return unopened(error),
+        };
         self.meters.watch_budget(&customer.id, &budget);
         let meter = self.meters.call_meter(&customer.id, resource);
-        let worker = wiring.worker_metered(&rules.plugin, customer, meter)?;
+        let worker = match wiring.worker_metered(&rules.plugin, customer, meter) {
+            Ok(worker) => worker,
+            Err(error) => return unopened(error),
+        };
         let ctx = RunContext {
             target: Target {
                 customer: &customer.id,
@@ -77,32 +110,47 @@ impl Service {
             dry_run: false,
             progress: &Quiet,
         };
-        let summary = run_task(&ctx, task).await;
-        let run_id = match &summary {
-            Ok(summary) => Some(summary.run_id),
-            Err(_) => wiring.store.recent_runs(&customer.id, 1).await?.first().map(|r| r.id),
-        };
-        if let Some(run_id) = run_id {
-            self.alert(&customer.id, run_id).await;
-        }
-        Ok(summary?)
+        let RunEnd { run_id, result } = run_task_until(&ctx, task, interrupt).await;
+        let quarantined = rules.plugin.take_quarantine_news(&customer.id);
+        let quarantined = quarantined.then(|| rules.plugin.name().to_owned());
+        Ended { run_id, result: result.map_err(anyhow::Error::from), quarantined }
     }
 
-    /// Sends the alerts `run` raised and the ones the customer's runs now add up to.
-    async fn alert(&self, customer: &str, run: crate::store::RunId) {
+    /// Sends the alerts the run raised and the ones the customer's runs now add up to: its
+    /// own, a failure, a plugin quarantined on the way, and the health alerts.
+    async fn alert(&self, customer: &CustomerConfig, task: &Task, ended: &Ended) {
         let store = &self.wiring.store;
         let customers: Vec<String> =
             self.wiring.config.customers.iter().map(|c| c.id.clone()).collect();
         let thresholds = &self.wiring.config.thresholds;
+        let (id, run) = (customer.id.as_str(), ended.run_id);
         let raised = async {
-            let mut alerts = store.run_alerts(run).await?;
-            let health = health_alerts(store, thresholds, &customers, customer, run).await?;
-            alerts.extend(health);
-            Ok::<_, crate::store::StoreError>(alerts)
+            let mut alerts = match run {
+                Some(run) => store.run_alerts(run).await?,
+                None => Vec::new(),
+            };
+            if let Some(plugin) = &ended.quarantined {
+                alerts.push(plugin_quarantined(store, id, run, &task.resource, plugin).await?);
+            }
+            if let Err(error) = &ended.result
+                && !was_interrupted(error)
+            {
+                let error = format!("{error:#}");
+                alerts.extend(run_failed(store, id, run, &task.to_string(), &error).await?);
+            }
+            if let Some(run) = run {
+                alerts.extend(health_alerts(store, thresholds, &customers, id, run).await?);
+            }
+            Ok::<Vec<Alert>, StoreError>(alerts)
         };
         match raised.await {
             Ok(alerts) => send(self.webhook.as_ref(), &alerts).await,
-            Err(error) => tracing::error!(customer, run, %error, "alerts not read"),
+            Err(error) => tracing::error!(customer = id, run, %error, "alerts not read"),
         }
     }
+}
+
+/// Whether a run ended because the service stopped it, which is no failure.
+pub fn was_interrupted(error: &anyhow::Error) -> bool {
+    matches!(error.downcast_ref::<RunError>(), Some(RunError::Interrupted))
 }

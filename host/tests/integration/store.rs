@@ -46,6 +46,7 @@ both_backends!(
     reviews_are_decided_once,
     dead_letters_resolve_per_record,
     alerts_are_listed_newest_first,
+    an_alert_already_raised_is_found_by_customer_kind_and_time,
     a_large_batch_is_written_in_one_go,
 );
 
@@ -397,6 +398,24 @@ async fn alerts_are_listed_newest_first(store: &Store) {
         alerts.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(),
         ["breaker_open", "scope_change"]
     );
+}
+
+async fn an_alert_already_raised_is_found_by_customer_kind_and_time(store: &Store) {
+    let alert = |customer: &str, kind: &str, created_at| Alert {
+        customer: customer.into(),
+        run_id: None,
+        severity: "high".into(),
+        kind: kind.into(),
+        message: "m".into(),
+        created_at,
+    };
+    store.add_alert(&alert("acme", "daily_gap_rate", 100)).await.unwrap();
+    store.add_alert(&alert("acme", "run_failed", 200)).await.unwrap();
+    store.add_alert(&alert("globex", "run_failed", 300)).await.unwrap();
+    assert!(store.alert_raised_since("acme", "daily_gap_rate", 100).await.unwrap());
+    assert!(!store.alert_raised_since("acme", "daily_gap_rate", 101).await.unwrap(), "earlier");
+    assert!(!store.alert_raised_since("acme", "gap_rate_outlier", 0).await.unwrap(), "kind");
+    assert!(!store.alert_raised_since("acme", "run_failed", 250).await.unwrap(), "customer");
 }
 
 async fn a_large_batch_is_written_in_one_go(store: &Store) {

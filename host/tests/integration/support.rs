@@ -158,3 +158,38 @@ pub async fn one_customer(users: u32) -> OneCustomer {
     let service = reconciler::service::Service::open(config, &cache_dir()).await.expect("open");
     OneCustomer { _sim: sim, _crm: crm, service, dir }
 }
+
+/// A [`Service`] on a fresh SQLite store for one customer `c0` of the VOMO at `vomo`, with
+/// `more` appended to the customer's entry (its plugins, its settings): for tests that serve
+/// VOMO's answers themselves. Its external system is never reached.
+pub async fn service_on(
+    vomo: &str,
+    more: &str,
+) -> (reconciler::service::Service, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("c0.token"), "t0k3n").expect("token");
+    let text = format!(
+        "store = \"sqlite://{}\"\n[vomo]\nbase_url = \"{vomo}\"\nrequests_per_second = 1000.0\n\
+         [external]\nbase_url = \"http://127.0.0.1:9\"\n\
+         [[customers]]\nid = \"c0\"\ntoken_file = \"c0.token\"\n{more}\n",
+        dir.path().join("store.db").display(),
+    );
+    let file = dir.path().join("reconciler.toml");
+    std::fs::write(&file, text).expect("config");
+    let config = reconciler::config::Config::load(&file).expect("a configuration");
+    let service = reconciler::service::Service::open(config, &cache_dir()).await.expect("open");
+    (service, dir)
+}
+
+/// Waits, a few milliseconds at a time, until `done` holds; panics naming `what` after `secs`.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    what: &str,
+    secs: u64,
+    mut done: impl FnMut() -> F,
+) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what}: not within {secs} s");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
