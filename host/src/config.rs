@@ -74,6 +74,9 @@ pub struct ScheduleSettings {
     pub stagger_minutes: u32,
     /// Runs in progress at once, across all customers.
     pub concurrent_runs: usize,
+    /// How long runs in progress may go on once the service is told to stop; those still going
+    /// then are interrupted.
+    pub shutdown_grace_seconds: u64,
     /// Cadences chosen by a customer's size and change rate, the first tier that matches
     /// winning; a customer's own `cadences` win over any tier.
     pub policy: Vec<PolicyTier>,
@@ -81,7 +84,12 @@ pub struct ScheduleSettings {
 
 impl Default for ScheduleSettings {
     fn default() -> Self {
-        ScheduleSettings { stagger_minutes: 60, concurrent_runs: 4, policy: default_policy() }
+        ScheduleSettings {
+            stagger_minutes: 60,
+            concurrent_runs: 4,
+            shutdown_grace_seconds: 30,
+            policy: default_policy(),
+        }
     }
 }
 
@@ -498,6 +506,13 @@ mod tests {
         assert!(error.contains("`api.token_env`"), "{error}");
         let guarded = "[vomo]\n[api]\nprotect_reads = true\ntoken_env = \"RECONCILER_API_TOKEN\"\n";
         assert!(Config::parse(guarded).expect("a token names").api.protect_reads);
+    }
+
+    #[test]
+    fn the_shutdown_grace_defaults_to_thirty_seconds_and_can_be_set() {
+        assert_eq!(Config::parse("[vomo]").expect("parses").schedule.shutdown_grace_seconds, 30);
+        let set = "[vomo]\n[schedule]\nshutdown_grace_seconds = 5\n";
+        assert_eq!(Config::parse(set).expect("parses").schedule.shutdown_grace_seconds, 5);
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! - [`config`]: the configuration file: VOMO, the store, customers, tokens, thresholds.
 //! - [`health`]: sync health: gap rates per day over 30 days, healthy under 1 %.
 //! - [`layers`]: which plugin and settings each customer's runs use, and plugin reloading.
+//! - [`gate`]: how the service starts a run: a cap on runs at once, one run of a customer's task
+//!   at a time, and a stop with a grace period.
 //! - [`engine`]: what a run does with records: polling, the incremental, full and audit passes,
 //!   the circuit breaker, the action journal and its executor.
 //! - [`external`]: the connector to a customer's external system.
@@ -36,6 +38,7 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod external;
+pub mod gate;
 pub mod health;
 pub mod layers;
 pub mod metrics;

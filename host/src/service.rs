@@ -2,25 +2,29 @@
 //! share, and one run of a customer's task through the layered plugin.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::config::{Config, CustomerConfig};
 use crate::engine::run_task_until;
 use crate::engine::{Interrupt, Quiet, RunContext, RunEnd, RunError, RunSummary, Target, Task};
 use crate::external::ExternalClient;
+use crate::gate::{Gate, Refused};
 use crate::layers::{Loaded, Registry};
 use crate::metrics::Meters;
 use crate::notify::{Webhook, health_alerts, plugin_quarantined, run_failed, send};
 use crate::store::{Alert, RunId, StoreError};
 use crate::wiring::Wiring;
 
-/// The configured service: its store, plugins, clients, the plugin files it reloads and its
-/// counters.
+/// The configured service: its store, plugins, clients, the plugin files it reloads, the gate
+/// its runs go through and its counters.
 pub struct Service {
     pub wiring: Wiring,
     pub plugins: Registry,
     pub external: ExternalClient,
     /// Where alerts are posted, when configured.
     pub webhook: Option<Webhook>,
+    /// The cap on runs at once, one run of a customer's task at a time, and the stop.
+    pub gate: Gate,
     pub meters: Meters,
 }
 
@@ -51,23 +55,69 @@ impl Service {
             }
             None => None,
         };
+        let gate = Gate::new(config.schedule.concurrent_runs);
         let wiring = Wiring::open(config, cache_dir).await?;
         let external = wiring.external()?;
         let (plugins, meters) = (Registry::default(), Meters::default());
-        Ok(Service { wiring, plugins, external, webhook, meters })
+        Ok(Service { wiring, plugins, external, webhook, gate, meters })
+    }
+
+    /// Starts `task` for `customer` in the background through the gate, as the scheduler
+    /// does: refused while the customer's run of the task goes on, or once stopping.
+    pub fn start(self: &Arc<Self>, customer: &str, task: &Task) -> Result<(), Refused> {
+        let service = Arc::clone(self);
+        let (id, started) = (customer.to_owned(), task.clone());
+        self.gate.start(customer, &task.to_string(), move |interrupt| async move {
+            service.run_logged(&id, &started, &interrupt, "api").await;
+        })
     }
 
     /// Runs `task` for `customer` now, with the plugin and settings its layers choose. The run
     /// is recorded whatever happens to it once it started.
     pub async fn run(&self, customer: &str, task: &Task) -> anyhow::Result<RunSummary> {
+        self.run_until(customer, task, Interrupt::never()).await
+    }
+
+    /// Runs like [`Service::run`] until `interrupt` fires, then records the run as interrupted.
+    pub async fn run_until(
+        &self,
+        customer: &str,
+        task: &Task,
+        interrupt: &Interrupt,
+    ) -> anyhow::Result<RunSummary> {
         let customer = self.wiring.customer(customer)?;
         let (engine, config) = (&self.wiring.engine, &self.wiring.config);
         let ended = match self.plugins.plugin(engine, config, customer, &task.resource).await {
-            Ok(rules) => self.run_with(customer, task, &rules, Interrupt::never()).await,
+            Ok(rules) => self.run_with(customer, task, &rules, interrupt).await,
             Err(error) => Ended { run_id: None, result: Err(error), quarantined: None },
         };
         self.alert(customer, task, &ended).await;
         ended.result
+    }
+
+    /// Runs `task` through `run_until` and logs how it ended; `origin` says who asked.
+    pub async fn run_logged(
+        &self,
+        customer: &str,
+        task: &Task,
+        interrupt: &Interrupt,
+        origin: &str,
+    ) {
+        match self.run_until(customer, task, interrupt).await {
+            Ok(summary) => {
+                tracing::info!(customer, task = %task, origin, run_id = summary.run_id,
+                    checked = summary.checked, gaps = summary.gaps, "run done");
+            }
+            Err(error) if was_interrupted(&error) => {
+                tracing::warn!(customer, task = %task, origin, "run interrupted");
+            }
+            // The run itself was recorded as failed when it got that far; this names the
+            // customer and task either way, and the service goes on.
+            Err(error) => {
+                let error = format!("{error:#}");
+                tracing::error!(customer, task = %task, origin, %error, "run failed");
+            }
+        }
     }
 
     async fn run_with(

@@ -129,8 +129,8 @@ pub async fn canned(pages: Vec<(u16, &'static str)>) -> String {
 /// One customer of a fresh simulator with `users` users, served by a [`Service`] on a fresh
 /// SQLite store: what the service-level tests start from. Keeps the servers alive.
 pub struct OneCustomer {
-    _sim: vomo_sim::SimHandle,
-    _crm: vomo_sim::ExternalHandle,
+    pub sim: vomo_sim::SimHandle,
+    pub crm: vomo_sim::ExternalHandle,
     pub service: reconciler::service::Service,
     pub dir: tempfile::TempDir,
 }
@@ -156,7 +156,7 @@ pub async fn one_customer(users: u32) -> OneCustomer {
     std::fs::write(&file, text).expect("config");
     let config = reconciler::config::Config::load(&file).expect("a configuration");
     let service = reconciler::service::Service::open(config, &cache_dir()).await.expect("open");
-    OneCustomer { _sim: sim, _crm: crm, service, dir }
+    OneCustomer { sim, crm, service, dir }
 }
 
 /// A [`Service`] on a fresh SQLite store for one customer `c0` of the VOMO at `vomo`, with
