@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::builtin::BUILTINS;
 use crate::engine::Task;
+use crate::gate::Refused;
 use crate::health::{DAYS, SyncHealth, sync_health};
 use crate::service::Service;
 use crate::store::{FindingRow, ReviewState, RunRecord, now_micros};
@@ -205,7 +206,8 @@ async fn metrics(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answ
     let store = &state.service.wiring.store;
     let totals = store.run_totals().await.map_err(internal)?;
     let pending = store.reviews(ReviewState::Pending).await.map_err(internal)?;
-    let text = crate::metrics::render(&totals, &pending);
+    let mut text = crate::metrics::render(&totals, &pending);
+    text.push_str(&state.service.meters.render());
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
@@ -343,7 +345,8 @@ struct TriggerBody {
     task: String,
 }
 
-/// Starts a run now; it goes on in the background and shows in the customer's runs.
+/// Starts a run now; it goes on in the background and shows in the customer's runs. A run of
+/// the same task for the customer still going answers 409.
 async fn trigger(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -362,16 +365,21 @@ async fn trigger(
     if !BUILTINS.iter().any(|b| b.resource == task.resource) {
         return Err(failure(StatusCode::BAD_REQUEST, format!("no resource `{}`", task.resource)));
     }
-    let service = Arc::clone(&state.service);
-    let (customer, started) = (id.clone(), task.clone());
-    tokio::spawn(async move {
-        if let Err(error) = service.run(&customer, &started).await {
-            let error = format!("{error:#}");
-            tracing::error!(customer, task = %started, %error, "triggered run failed");
+    // Through the same gate as scheduled runs: the cap, one run of a task at a time, the stop.
+    match state.service.start(&id, &task) {
+        Ok(()) => {
+            let answer = json!({ "customer": id, "task": task.to_string(), "accepted": true });
+            Ok((StatusCode::ACCEPTED, axum::Json(answer)).into_response())
         }
-    });
-    let answer = json!({ "customer": id, "task": task.to_string(), "accepted": true });
-    Ok((StatusCode::ACCEPTED, axum::Json(answer)).into_response())
+        Err(Refused::Busy) => Err(failure(
+            StatusCode::CONFLICT,
+            format!("customer `{id}` already has a run of `{task}` going"),
+        )),
+        Err(Refused::Stopping) => Err(failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the service is stopping: no run starts".to_owned(),
+        )),
+    }
 }
 
 async fn plugins(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answer {
@@ -380,8 +388,8 @@ async fn plugins(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answ
     let mut out = Vec::new();
     for customer in &config.customers {
         for builtin in BUILTINS {
-            let loaded =
-                service.plugins.plugin(&service.wiring.engine, config, customer, builtin.resource);
+            let engine = &service.wiring.engine;
+            let loaded = service.plugins.plugin(engine, config, customer, builtin.resource).await;
             out.push(match loaded {
                 Ok(loaded) => json!({
                     "customer": customer.id, "resource": builtin.resource,
@@ -424,7 +432,11 @@ pub fn openapi() -> Value {
             "/customers/{id}": { "get": op("One customer's sync health", false) },
             "/customers/{id}/runs": {
                 "get": op("A customer's runs, newest first (`limit`, default 50)", false),
-                "post": op("Start a run now: body {\"task\": \"RESOURCE_PASS\"}; 202", true),
+                "post": op(
+                    "Start a run now: body {\"task\": \"RESOURCE_PASS\"}; 202, or 409 while \
+                     that task of the customer is already going",
+                    true,
+                ),
             },
             "/runs/{id}": { "get": op("A run with its findings", false) },
             "/reviews": { "get": op("Runs the circuit breaker held", false) },

@@ -74,6 +74,9 @@ pub struct ScheduleSettings {
     pub stagger_minutes: u32,
     /// Runs in progress at once, across all customers.
     pub concurrent_runs: usize,
+    /// How long runs in progress may go on once the service is told to stop; those still going
+    /// then are interrupted.
+    pub shutdown_grace_seconds: u64,
     /// Cadences chosen by a customer's size and change rate, the first tier that matches
     /// winning; a customer's own `cadences` win over any tier.
     pub policy: Vec<PolicyTier>,
@@ -81,7 +84,12 @@ pub struct ScheduleSettings {
 
 impl Default for ScheduleSettings {
     fn default() -> Self {
-        ScheduleSettings { stagger_minutes: 60, concurrent_runs: 4, policy: default_policy() }
+        ScheduleSettings {
+            stagger_minutes: 60,
+            concurrent_runs: 4,
+            shutdown_grace_seconds: 30,
+            policy: default_policy(),
+        }
     }
 }
 
@@ -316,6 +324,11 @@ impl Config {
                 "`passes.audit_sample_fraction` is {fraction}: a share between 0 and 1"
             ));
         }
+        if self.api.protect_reads && self.api.token_env.is_none() {
+            return Err("`api.protect_reads` is true but no `api.token_env` names a token: every \
+                        read would be refused; set `api.token_env` or drop `api.protect_reads`"
+                .to_owned());
+        }
         if self.passes.incremental_window_hours == Some(0) {
             return Err("`passes.incremental_window_hours` must be at least 1".to_owned());
         }
@@ -483,6 +496,23 @@ mod tests {
         assert!(Config::parse(nan).is_err());
         let task = "[vomo]\n[[customers]]\nid = \"a\"\ntoken_env = \"X\"\ncadences.users_ful = \"0 0 3 * * *\"";
         assert!(Config::parse(task).expect_err("typo").contains("`users_ful` is not a task"));
+    }
+
+    #[test]
+    fn protected_reads_without_a_token_are_refused_naming_the_setting() {
+        let unguarded = "[vomo]\n[api]\nprotect_reads = true\n";
+        let error = Config::parse(unguarded).expect_err("no token to read with");
+        assert!(error.contains("`api.protect_reads`"), "{error}");
+        assert!(error.contains("`api.token_env`"), "{error}");
+        let guarded = "[vomo]\n[api]\nprotect_reads = true\ntoken_env = \"RECONCILER_API_TOKEN\"\n";
+        assert!(Config::parse(guarded).expect("a token names").api.protect_reads);
+    }
+
+    #[test]
+    fn the_shutdown_grace_defaults_to_thirty_seconds_and_can_be_set() {
+        assert_eq!(Config::parse("[vomo]").expect("parses").schedule.shutdown_grace_seconds, 30);
+        let set = "[vomo]\n[schedule]\nshutdown_grace_seconds = 5\n";
+        assert_eq!(Config::parse(set).expect("parses").schedule.shutdown_grace_seconds, 5);
     }
 
     #[test]

@@ -87,6 +87,10 @@ struct Cached {
 
 /// Loaded plugins by file, reloaded when a file changes. A changed file that fails to load or
 /// validate is refused, and the plugin loaded before keeps serving.
+///
+/// Loading compiles, which takes from milliseconds to seconds: the registry's lock is never held
+/// across it, and [`Registry::plugin`] compiles on tokio's blocking threads, so a reload never
+/// stalls the scheduler or the API.
 #[derive(Default)]
 pub struct Registry {
     files: Mutex<HashMap<PathBuf, Cached>>,
@@ -99,49 +103,101 @@ impl std::fmt::Debug for Registry {
     }
 }
 
+/// A plugin the registry must load before it can serve: a built-in one not loaded yet, or a
+/// file seen for the first time or changed since.
+#[derive(Debug, Clone)]
+struct ToLoad {
+    resource: String,
+    layer: Layer,
+    /// The file and its modification time; none for the built-in plugin.
+    file: Option<(PathBuf, Option<SystemTime>)>,
+}
+
 impl Registry {
-    /// The plugin `customer`'s runs of `resource` use now.
-    pub fn plugin(
+    /// The plugin `customer`'s runs of `resource` use now, loaded off the async runtime when it
+    /// must be loaded.
+    pub async fn plugin(
         &self,
         engine: &PluginEngine,
         config: &Config,
         customer: &CustomerConfig,
         resource: &str,
     ) -> anyhow::Result<Arc<Loaded>> {
-        match plugin_file(config, customer, resource) {
-            (layer, Some(file)) => self.file(engine, file, layer, resource),
-            (_, None) => self.builtin(engine, resource),
-        }
+        let to_load = match self.lookup(config, customer, resource) {
+            Ok(loaded) => return Ok(loaded),
+            Err(to_load) => to_load,
+        };
+        let (engine, loading) = (engine.clone(), to_load.clone());
+        let loaded = tokio::task::spawn_blocking(move || load(&engine, &loading))
+            .await
+            .map_err(|e| anyhow!("loading the `{resource}` plugin stopped: {e}"))?;
+        self.settle(to_load, loaded)
     }
 
-    fn builtin(&self, engine: &PluginEngine, resource: &str) -> anyhow::Result<Arc<Loaded>> {
-        let mut builtins = self.builtins.lock().expect("the registry lock");
-        if let Some(loaded) = builtins.get(resource) {
-            return Ok(Arc::clone(loaded));
-        }
-        let builtin = builtin::for_resource(resource)
-            .ok_or_else(|| anyhow!("no rule plugin for resource `{resource}`"))?;
-        let plugin = engine.load_bytes(builtin.name, builtin.bytes)?;
-        let schema = RecordSchema::of(plugin.description());
-        let loaded = Arc::new(Loaded { plugin, schema, layer: Layer::Builtin, file: None });
-        builtins.insert(resource.to_owned(), Arc::clone(&loaded));
-        Ok(loaded)
-    }
-
-    fn file(
+    /// The plugin `customer`'s runs of `resource` use now, loaded on the calling thread: for
+    /// the command line, outside any async runtime.
+    pub fn plugin_blocking(
         &self,
         engine: &PluginEngine,
-        file: &Path,
-        layer: Layer,
+        config: &Config,
+        customer: &CustomerConfig,
         resource: &str,
     ) -> anyhow::Result<Arc<Loaded>> {
+        match self.lookup(config, customer, resource) {
+            Ok(loaded) => Ok(loaded),
+            Err(to_load) => {
+                let loaded = load(engine, &to_load);
+                self.settle(to_load, loaded)
+            }
+        }
+    }
+
+    /// The plugin in force when it is loaded and its file unchanged; else what to load.
+    fn lookup(
+        &self,
+        config: &Config,
+        customer: &CustomerConfig,
+        resource: &str,
+    ) -> Result<Arc<Loaded>, ToLoad> {
+        let (layer, file) = plugin_file(config, customer, resource);
+        let Some(file) = file else {
+            let builtins = self.builtins.lock().expect("the registry lock");
+            return match builtins.get(resource) {
+                Some(loaded) => Ok(Arc::clone(loaded)),
+                None => Err(ToLoad { resource: resource.to_owned(), layer, file: None }),
+            };
+        };
         let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok();
+        let files = self.files.lock().expect("the registry lock");
+        match files.get(file).filter(|cached| cached.modified == modified) {
+            Some(cached) => Ok(Arc::clone(&cached.loaded)),
+            None => {
+                let file = Some((file.to_owned(), modified));
+                Err(ToLoad { resource: resource.to_owned(), layer, file })
+            }
+        }
+    }
+
+    /// Keeps what loading gave: the new plugin, or, for a changed file that was refused, the
+    /// plugin loaded before.
+    fn settle(
+        &self,
+        to_load: ToLoad,
+        loaded: anyhow::Result<Loaded>,
+    ) -> anyhow::Result<Arc<Loaded>> {
+        let Some((file, modified)) = to_load.file else {
+            let loaded = Arc::new(loaded?);
+            let mut builtins = self.builtins.lock().expect("the registry lock");
+            let kept = builtins.entry(to_load.resource).or_insert(loaded);
+            return Ok(Arc::clone(kept));
+        };
         let mut files = self.files.lock().expect("the registry lock");
-        let previous = files.get(file);
+        let previous = files.get(&file);
+        // Another run may have loaded the same change meanwhile.
         if let Some(cached) = previous.filter(|cached| cached.modified == modified) {
             return Ok(Arc::clone(&cached.loaded));
         }
-        match load(engine, file, layer, resource) {
+        match loaded {
             Ok(loaded) => {
                 if previous.is_some() {
                     let version = &loaded.plugin.description().version;
@@ -149,7 +205,7 @@ impl Registry {
                         "plugin file changed: reloaded");
                 }
                 let loaded = Arc::new(loaded);
-                files.insert(file.to_owned(), Cached { modified, loaded: Arc::clone(&loaded) });
+                files.insert(file, Cached { modified, loaded: Arc::clone(&loaded) });
                 Ok(loaded)
             }
             Err(error) => match previous {
@@ -158,7 +214,7 @@ impl Registry {
                         "changed plugin refused; the previous one keeps serving");
                     let loaded = Arc::clone(&cached.loaded);
                     // Refused once per change, not on every run.
-                    files.insert(file.to_owned(), Cached { modified, loaded: Arc::clone(&loaded) });
+                    files.insert(file, Cached { modified, loaded: Arc::clone(&loaded) });
                     Ok(loaded)
                 }
                 None => Err(error),
@@ -167,8 +223,21 @@ impl Registry {
     }
 }
 
+/// Loads what `to_load` names; compiles, so never on an async worker.
+fn load(engine: &PluginEngine, to_load: &ToLoad) -> anyhow::Result<Loaded> {
+    let resource = &to_load.resource;
+    let Some((file, _)) = &to_load.file else {
+        let builtin = builtin::for_resource(resource)
+            .ok_or_else(|| anyhow!("no rule plugin for resource `{resource}`"))?;
+        let plugin = engine.load_bytes(builtin.name, builtin.bytes)?;
+        let schema = RecordSchema::of(plugin.description());
+        return Ok(Loaded { plugin, schema, layer: Layer::Builtin, file: None });
+    };
+    load_file(engine, file, to_load.layer, resource)
+}
+
 /// Loads and validates the plugin in `file`, which must handle `resource`.
-fn load(
+fn load_file(
     engine: &PluginEngine,
     file: &Path,
     layer: Layer,

@@ -5,8 +5,9 @@
 //!
 //! - [`api`]: the service's HTTP API.
 //! - [`bindings`]: the generated types of the plugin contract.
-//! - [`metrics`]: Prometheus metrics from the recorded runs.
-//! - [`notify`]: alerts to the log and a signed webhook; alerts over many runs.
+//! - [`metrics`]: Prometheus metrics from the recorded runs and the process's own counters.
+//! - [`notify`]: alerts to the log and a signed webhook; the alerts the service raises: a failed
+//!   run, a quarantined plugin, gap rates over many runs.
 //! - [`page`]: the health page for people.
 //! - [`runtime`]: loads plugins and runs them under a deadline and a memory cap.
 //! - [`sides`]: builds the sides of a comparison as the contract wants them.
@@ -16,6 +17,8 @@
 //! - [`config`]: the configuration file: VOMO, the store, customers, tokens, thresholds.
 //! - [`health`]: sync health: gap rates per day over 30 days, healthy under 1 %.
 //! - [`layers`]: which plugin and settings each customer's runs use, and plugin reloading.
+//! - [`gate`]: how the service starts a run: a cap on runs at once, one run of a customer's task
+//!   at a time, and a stop with a grace period.
 //! - [`engine`]: what a run does with records: polling, the incremental, full and audit passes,
 //!   the circuit breaker, the action journal and its executor.
 //! - [`external`]: the connector to a customer's external system.
@@ -35,6 +38,7 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod external;
+pub mod gate;
 pub mod health;
 pub mod layers;
 pub mod metrics;

@@ -123,15 +123,13 @@ async fn review(command: &ReviewCommand, cache_dir: &Path) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// One thread: a run is a sequence of awaits on VOMO, the store and the plugin, and handing
-/// every answer from an I/O thread to a worker thread cost more CPU than the work itself.
-/// A stop signal that turns true on Ctrl-C or SIGTERM.
+/// A stop signal that turns true on the first Ctrl-C or SIGTERM; a second exits at once with
+/// status 130, leaving the runs still going `running` for the next start to close.
 fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        interrupted().await;
-        tracing::warn!("stopping: runs in progress finish, no new one starts");
-        let _ = stop.send(true);
+        commands::serve::on_signals(interrupted, stop).await;
+        std::process::exit(130);
     });
     stopped
 }
@@ -157,6 +155,8 @@ async fn interrupted() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// One thread: a run is a sequence of awaits on VOMO, the store and the plugin, and handing
+/// every answer from an I/O thread to a worker thread cost more CPU than the work itself.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }

@@ -1,18 +1,24 @@
-//! Prometheus metrics: what the recorded runs add up to, per customer and task, in the text
-//! exposition format.
+//! Prometheus metrics in the text exposition format: what the recorded runs add up to, per
+//! customer and task, and the process's own counters ([`Meters`]).
+
+mod meters;
 
 use std::fmt::Write as _;
 
-use crate::store::{Review, RunTotals};
+use crate::store::{Review, RunOutcome, RunTotals};
 
-/// The metrics text for the runs' totals and the reviews waiting.
+pub use meters::Meters;
+
+/// The metrics text for the runs' totals and the reviews waiting. Runs still going are a gauge
+/// of their own: a counter never goes down, and a running run soon ends.
 pub fn render(totals: &[RunTotals], pending: &[Review]) -> String {
     let mut out = String::new();
     let labels = |t: &RunTotals| {
         format!("customer=\"{}\",task=\"{}\"", escape(&t.customer), escape(&t.task))
     };
+    let running = RunOutcome::Running.as_str();
     family(&mut out, "reconciler_runs_total", "Runs recorded, by outcome.");
-    for t in totals {
+    for t in totals.iter().filter(|t| t.outcome != running) {
         let outcome = escape(&t.outcome);
         let _ = writeln!(
             out,
@@ -34,9 +40,11 @@ pub fn render(totals: &[RunTotals], pending: &[Review]) -> String {
             let _ = writeln!(out, "{name}{{{key}}} {sum}");
         }
     }
-    let _ =
-        writeln!(out, "# HELP reconciler_reviews_pending Runs whose actions wait for a person.");
-    let _ = writeln!(out, "# TYPE reconciler_reviews_pending gauge");
+    gauge(&mut out, "reconciler_runs_running", "Runs recorded as going now.");
+    for t in totals.iter().filter(|t| t.outcome == running) {
+        let _ = writeln!(out, "reconciler_runs_running{{{}}} {}", labels(t), t.runs);
+    }
+    gauge(&mut out, "reconciler_reviews_pending", "Runs whose actions wait for a person.");
     let mut customers: Vec<&str> = pending.iter().map(|r| r.customer.as_str()).collect();
     customers.sort_unstable();
     customers.dedup();
@@ -54,9 +62,18 @@ pub fn render(totals: &[RunTotals], pending: &[Review]) -> String {
 /// A counter summed over runs: its name, its help and the total it adds up.
 type Sum = (&'static str, &'static str, fn(&RunTotals) -> i64);
 
+/// Opens a counter's family with its help and type.
 fn family(out: &mut String, name: &str, help: &str) {
+    header(out, name, help, "counter");
+}
+
+fn gauge(out: &mut String, name: &str, help: &str) {
+    header(out, name, help, "gauge");
+}
+
+fn header(out: &mut String, name: &str, help: &str, kind: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} counter");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
 /// `value` summed over outcomes, per customer and task, with their labels.
@@ -111,5 +128,14 @@ mod tests {
         assert!(
             text.contains("reconciler_gaps_total{customer=\"ac\\\"me\",task=\"users_full\"} 4")
         );
+    }
+
+    #[test]
+    fn running_runs_are_a_gauge_and_never_a_runs_total_outcome() {
+        let text = render(&[totals("running", 2, 0), totals("succeeded", 3, 4)], &[]);
+        assert!(!text.contains("outcome=\"running\""), "{text}");
+        assert!(text.contains("# TYPE reconciler_runs_running gauge"), "{text}");
+        let gauge = "reconciler_runs_running{customer=\"ac\\\"me\",task=\"users_full\"} 2";
+        assert!(text.contains(gauge), "{text}");
     }
 }

@@ -1,6 +1,8 @@
 //! Alerts leave the host: each one as a log line, and, with a webhook configured, as a POST
-//! signed with HMAC-SHA256 like VOMO's own webhooks. Also the alerts only a view over many runs
-//! can raise: a day's gap rate above its threshold, a customer far above the others.
+//! signed with HMAC-SHA256 like VOMO's own webhooks. The alerts the service raises beyond a
+//! run's own are in `raise`.
+
+mod raise;
 
 use std::time::Duration;
 
@@ -8,9 +10,9 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::config::Thresholds;
-use crate::health::sync_health;
-use crate::store::{Alert, RunId, Store, StoreError, now_micros};
+use crate::store::Alert;
+
+pub use raise::{health_alerts, plugin_quarantined, run_failed};
 
 /// The header carrying a delivery's signature: `sha256=` and the hex HMAC of the body.
 pub const SIGNATURE_HEADER: &str = "x-reconciler-signature";
@@ -18,9 +20,6 @@ pub const SIGNATURE_HEADER: &str = "x-reconciler-signature";
 /// How long to wait before each retry of a delivery that failed: three attempts in all, as VOMO
 /// makes for its own webhooks.
 const RETRIES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(5)];
-
-/// A customer is far above the others when its 30-day gap rate is this many times their median.
-const OUTLIER_FACTOR: f64 = 5.0;
 
 /// Where alerts are posted, and the secret they are signed with.
 #[derive(Debug, Clone)]
@@ -101,71 +100,6 @@ pub async fn send(webhook: Option<&Webhook>, alerts: &[Alert]) {
                 "alert not delivered");
         }
     }
-}
-
-/// The alerts the customer's runs add up to after `run`: today's gap rate above the threshold,
-/// and a 30-day gap rate far above the other customers' (once a day each). They are recorded
-/// and returned.
-pub async fn health_alerts(
-    store: &Store,
-    thresholds: &Thresholds,
-    customers: &[String],
-    customer: &str,
-    run: RunId,
-) -> Result<Vec<Alert>, StoreError> {
-    let now = chrono::Utc::now();
-    let since = now_micros() - crate::health::DAYS * 24 * 3_600 * 1_000_000;
-    let threshold = thresholds.daily_gap_rate;
-    let health = sync_health(&store.runs_since(customer, since).await?, now, threshold);
-    let mut raised = Vec::new();
-    if let Some(rate) = health.days.last().and_then(|day| day.gap_rate).filter(|r| *r > threshold) {
-        let message =
-            format!("today's gap rate is {:.1} %, above {:.1} %", rate * 100.0, threshold * 100.0);
-        raised.push(Alert::now(customer, Some(run), "high", "daily_gap_rate", message));
-    }
-    // One query for the whole fleet, not one per customer: runs end often, fleets are large.
-    let totals = store.gap_totals_since(since).await?;
-    let configured = |name: &String| customers.contains(name) && name != customer;
-    let mut others: Vec<f64> = totals
-        .iter()
-        .filter(|(name, _, checked)| configured(name) && *checked > 0)
-        .map(|(_, gaps, checked)| *gaps as f64 / *checked as f64)
-        .collect();
-    if let (Some(rate), Some(median)) = (health.gap_rate, median(&mut others))
-        && others.len() >= 2
-        && rate > threshold
-        && rate > median * OUTLIER_FACTOR
-    {
-        let message = format!(
-            "30-day gap rate {:.1} % is far above the other customers' median of {:.1} %: \
-             look at this customer's token, rate limits and data",
-            rate * 100.0,
-            median * 100.0
-        );
-        raised.push(Alert::now(customer, Some(run), "high", "gap_rate_outlier", message));
-    }
-    let today = now.date_naive();
-    let recent = store.alerts(customer, 200).await?;
-    let raised_today = |kind: &str| {
-        recent.iter().any(|a| {
-            a.kind == kind
-                && chrono::DateTime::from_timestamp_micros(a.created_at)
-                    .is_some_and(|at| at.date_naive() == today)
-        })
-    };
-    raised.retain(|alert| !raised_today(&alert.kind));
-    for alert in &raised {
-        store.add_alert(alert).await?;
-    }
-    Ok(raised)
-}
-
-fn median(rates: &mut [f64]) -> Option<f64> {
-    if rates.is_empty() {
-        return None;
-    }
-    rates.sort_by(f64::total_cmp);
-    Some(rates[rates.len() / 2])
 }
 
 #[cfg(test)]

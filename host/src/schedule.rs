@@ -1,5 +1,6 @@
 //! When each customer's tasks run: cron cadences in UTC, each customer at a stable offset inside
-//! the stagger window, a cap on the runs in progress at once, and a clean stop.
+//! the stagger window; each due run goes through the service's [`Gate`], which holds the cap on
+//! runs at once and stops them cleanly.
 //!
 //! Time comes from tokio's clock, so the scheduler's tests run on a paused clock: a day of
 //! cadences passes in milliseconds.
@@ -8,15 +9,13 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::Future;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::engine::{Pass, Task};
+use crate::engine::{Interrupt, Pass, Task};
+use crate::gate::{Gate, Refused};
 
 /// One run the scheduler starts: a customer's task, for the slot it was due at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,9 +53,10 @@ impl Cadence {
     }
 }
 
-/// Starts each due run; the scheduler awaits it only to know when its permit is free again.
+/// Runs each due slot, until its end or until `interrupt` fires; the gate awaits it to know when
+/// its place is free again.
 pub trait Launch: Clone + Send + Sync + 'static {
-    fn launch(&self, slot: Slot) -> impl Future<Output = ()> + Send;
+    fn launch(&self, slot: Slot, interrupt: Interrupt) -> impl Future<Output = ()> + Send;
 }
 
 /// Each customer's offset inside a window of `minutes`: customers are ranked by a digest of
@@ -154,22 +154,19 @@ impl Clock {
     }
 }
 
-/// Starts runs as they fall due, at most `cap` at once, until told to stop.
+/// Hands runs to the gate as they fall due, until told to stop.
 #[derive(Debug)]
 pub struct Scheduler {
     pub cadences: Vec<Cadence>,
-    pub cap: usize,
+    pub gate: Gate,
     pub clock: Clock,
 }
 
 impl Scheduler {
-    /// Runs until `stop` turns true, then lets the runs in progress finish and returns. A slot
-    /// that falls due while the same cadence's previous run is still going is skipped: one run
-    /// of a task per customer at a time.
+    /// Runs until `stop` turns true or the gate stops. A slot that falls due while the same
+    /// customer's previous run of the task is still accepted is skipped: one run of a task per
+    /// customer at a time. Stopping the runs themselves is the gate's ([`Gate::stop`]).
     pub async fn run<L: Launch>(&self, launcher: L, mut stop: watch::Receiver<bool>) {
-        let permits = Arc::new(Semaphore::new(self.cap.max(1)));
-        let busy: Vec<Arc<AtomicBool>> =
-            self.cadences.iter().map(|_| Arc::new(AtomicBool::new(false))).collect();
         let mut due = BinaryHeap::new();
         let now = self.clock.now();
         for (index, cadence) in self.cadences.iter().enumerate() {
@@ -177,7 +174,6 @@ impl Scheduler {
                 due.push(Reverse((at, index)));
             }
         }
-        let mut runs = JoinSet::new();
         while let Some(Reverse((at, index))) = due.pop() {
             tokio::select! {
                 () = tokio::time::sleep_until(self.clock.instant(at)) => {}
@@ -187,30 +183,25 @@ impl Scheduler {
             if let Some(next) = cadence.next_after(at) {
                 due.push(Reverse((next, index)));
             }
-            if busy[index].swap(true, Ordering::SeqCst) {
-                tracing::warn!(customer = %cadence.customer, task = %cadence.task, %at,
-                    "slot skipped: the previous run is still going");
-                continue;
-            }
             let slot = Slot { customer: cadence.customer.clone(), task: cadence.task.clone(), at };
-            let (launcher, permits, busy) =
-                (launcher.clone(), permits.clone(), busy[index].clone());
-            runs.spawn(async move {
-                if let Ok(_permit) = permits.acquire_owned().await {
-                    launcher.launch(slot).await;
+            let launcher = launcher.clone();
+            let launch = move |interrupt| async move { launcher.launch(slot, interrupt).await };
+            match self.gate.start(&cadence.customer, &cadence.task.to_string(), launch) {
+                Ok(()) => {}
+                Err(Refused::Busy) => {
+                    tracing::warn!(customer = %cadence.customer, task = %cadence.task, %at,
+                        "slot skipped: the previous run is still going");
                 }
-                busy.store(false, Ordering::SeqCst);
-            });
-            while runs.try_join_next().is_some() {}
+                Err(Refused::Stopping) => break,
+            }
         }
-        while runs.join_next().await.is_some() {}
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
 
     use chrono::{TimeZone, Timelike};
 
@@ -219,10 +210,12 @@ mod tests {
     /// Each slot launched, with when it started.
     type Started = Arc<Mutex<Vec<(Slot, DateTime<Utc>)>>>;
 
-    /// Records what was launched and when, holding each run for `takes`.
+    /// Records what was launched and when, holding each run for `takes` unless interrupted,
+    /// and when each interrupted run was.
     #[derive(Clone, Default)]
     struct Recorder {
         started: Started,
+        interrupted: Arc<Mutex<Vec<DateTime<Utc>>>>,
         running: Arc<AtomicUsize>,
         most: Arc<AtomicUsize>,
         takes: std::time::Duration,
@@ -230,12 +223,14 @@ mod tests {
     }
 
     impl Launch for Recorder {
-        async fn launch(&self, slot: Slot) {
-            let now = self.clock.expect("a clock").now();
-            self.started.lock().expect("lock").push((slot, now));
+        async fn launch(&self, slot: Slot, interrupt: Interrupt) {
+            let clock = self.clock.expect("a clock");
+            self.started.lock().expect("lock").push((slot, clock.now()));
             let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
             self.most.fetch_max(running, Ordering::SeqCst);
-            tokio::time::sleep(self.takes).await;
+            if interrupt.guard(tokio::time::sleep(self.takes)).await.is_none() {
+                self.interrupted.lock().expect("lock").push(clock.now());
+            }
             self.running.fetch_sub(1, Ordering::SeqCst);
         }
     }
@@ -258,21 +253,34 @@ mod tests {
         names.iter().map(cadence).collect()
     }
 
-    /// Runs `cadences` for `hours` of paused time and returns what was started.
+    /// Runs `cadences` for `hours` of paused time, then stops the gate with an hour's grace,
+    /// and returns what was started.
     async fn run_for(cadences: Vec<Cadence>, cap: usize, takes_secs: u64, hours: u64) -> Recorder {
+        run_then_stop(cadences, cap, takes_secs, hours * 3600, 3600).await
+    }
+
+    /// Runs `cadences` for `secs` of paused time, then stops the gate with `grace_secs` of grace.
+    async fn run_then_stop(
+        cadences: Vec<Cadence>,
+        cap: usize,
+        takes_secs: u64,
+        secs: u64,
+        grace_secs: u64,
+    ) -> Recorder {
         let clock = Clock::starting_at(monday());
         let recorder = Recorder {
             takes: std::time::Duration::from_secs(takes_secs),
             clock: Some(clock),
             ..Recorder::default()
         };
-        let scheduler = Scheduler { cadences, cap, clock };
+        let scheduler = Scheduler { cadences, gate: Gate::new(cap), clock };
         let (stop, stopped) = watch::channel(false);
         let stopping = async {
-            tokio::time::sleep(std::time::Duration::from_secs(hours * 3600)).await;
+            tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
             stop.send(true).expect("the scheduler listens");
         };
         tokio::join!(scheduler.run(recorder.clone(), stopped), stopping);
+        scheduler.gate.stop(std::time::Duration::from_secs(grace_secs)).await;
         recorder
     }
 
@@ -369,5 +377,25 @@ mod tests {
         let minutes: Vec<u32> = started.iter().map(|(_, at)| at.minute()).collect();
         assert_eq!(minutes, [10, 40]);
         assert_eq!(recorder.running.load(Ordering::SeqCst), 0, "the run at :40 finished first");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn runs_waiting_for_a_place_when_the_service_stops_never_start() {
+        // Three customers due at 03:00 with one place; the stop comes at 03:05.
+        let recorder =
+            run_then_stop(fleet(3, "0 0 3 * * *", 0), 1, 600, 3 * 3600 + 300, 3600).await;
+        let started = recorder.started.lock().expect("lock");
+        assert_eq!(started.len(), 1, "{started:?}");
+        assert!(recorder.interrupted.lock().expect("lock").is_empty(), "it ended within grace");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_outliving_the_grace_period_is_interrupted_at_its_end() {
+        // A run from 03:00 taking an hour; the stop comes at 03:10 with 30 s of grace.
+        let recorder = run_then_stop(fleet(1, "0 0 3 * * *", 0), 1, 3600, 3 * 3600 + 600, 30).await;
+        let interrupted = recorder.interrupted.lock().expect("lock").clone();
+        let at = monday() + Duration::seconds(3 * 3600 + 600 + 30);
+        assert_eq!(interrupted, [at]);
+        assert_eq!(recorder.running.load(Ordering::SeqCst), 0, "stopping waited for it");
     }
 }

@@ -12,7 +12,7 @@ use crate::builtin;
 use crate::config::{Config, CustomerConfig};
 use crate::engine::Pass;
 use crate::external::ExternalClient;
-use crate::runtime::{Plugin, PluginEngine, PluginWorker, RuntimeLimits};
+use crate::runtime::{CallMeter, Plugin, PluginEngine, PluginWorker, RuntimeLimits};
 use crate::store::Store;
 use crate::throttle::{Budgets, RateBudget};
 use crate::vomo::{ClientConfig, RecordSchema, RetryPolicy, Token, VomoClient};
@@ -128,11 +128,21 @@ impl Wiring {
         plugin: &Plugin,
         customer: &CustomerConfig,
     ) -> anyhow::Result<PluginWorker> {
+        self.worker_metered(plugin, customer, CallMeter::default())
+    }
+
+    /// A worker as [`Wiring::worker_of`] makes, adding its calls and traps to `meter`.
+    pub fn worker_metered(
+        &self,
+        plugin: &Plugin,
+        customer: &CustomerConfig,
+        meter: CallMeter,
+    ) -> anyhow::Result<PluginWorker> {
         let resource = &plugin.description().resource;
         let layered = crate::layers::settings(&self.config, customer, resource);
         let settings: BTreeMap<String, String> =
             layered.into_iter().map(|(key, (value, _))| (key, value)).collect();
         let instance = plugin.instance(&customer.id, Arc::new(settings));
-        PluginWorker::spawn(instance).context("failed to start a plugin worker")
+        PluginWorker::spawn_metered(instance, meter).context("failed to start a plugin worker")
     }
 }

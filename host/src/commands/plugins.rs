@@ -65,7 +65,7 @@ pub fn layers(engine: &PluginEngine, config: &Config) -> String {
         let _ = writeln!(out, "{}", customer.id);
         for builtin in builtin::BUILTINS {
             let resource = builtin.resource;
-            let plugin = match registry.plugin(engine, config, customer, resource) {
+            let plugin = match registry.plugin_blocking(engine, config, customer, resource) {
                 Ok(loaded) => {
                     let source = loaded
                         .file

@@ -34,7 +34,7 @@ pub async fn approve(wiring: &Wiring, run: RunId) -> anyhow::Result<Executed> {
     let customer = wiring.customer(&record.customer)?.clone();
     // The plugin the run itself used: the customer's own, the configuration's or the built-in.
     let registry = Registry::default();
-    let rules = registry.plugin(&wiring.engine, &wiring.config, &customer, &task.resource)?;
+    let rules = registry.plugin(&wiring.engine, &wiring.config, &customer, &task.resource).await?;
     let (vomo, _) = wiring.vomo(&customer)?;
     let external = wiring.external()?;
     let worker = wiring.worker_of(&rules.plugin, &customer)?;

@@ -39,7 +39,7 @@ pub async fn run(request: &RunRequest<'_>) -> anyhow::Result<RunSummary> {
     let wiring = Wiring::open(config, request.cache_dir).await?;
     let customer = wiring.customer(request.customer)?.clone();
     let registry = Registry::default();
-    let rules = registry.plugin(&wiring.engine, &wiring.config, &customer, &task.resource)?;
+    let rules = registry.plugin(&wiring.engine, &wiring.config, &customer, &task.resource).await?;
     let (vomo, budget) = wiring.vomo(&customer)?;
     let external = wiring.external()?;
     let worker = wiring.worker_of(&rules.plugin, &customer)?;

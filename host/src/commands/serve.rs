@@ -1,45 +1,52 @@
 //! `reconciler serve`: every customer's tasks on their cadences, until interrupted.
 //!
 //! Each run is isolated: a bad token, VOMO errors or a trapping plugin fail that run, which is
-//! recorded and logged, and every other run goes on. A customer's plugin file is checked before
-//! each run and reloaded when it changed; a changed file that is refused leaves the previous
-//! plugin serving. Interrupting lets the runs in progress finish and starts no new one.
+//! recorded, alerted and logged, and every other run goes on. A customer's plugin file is checked
+//! before each run and reloaded when it changed; a changed file that is refused leaves the
+//! previous plugin serving. Stopping starts no new run, gives the runs in progress the grace
+//! period to finish, then interrupts them; a second stop signal exits at once.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::api::{ApiState, router};
 use crate::builtin::BUILTINS;
 use crate::config::Config;
-use crate::engine::{Pass, Task};
+use crate::engine::{Interrupt, Pass, Task};
 use crate::schedule::{Clock, Launch, Scheduler, Size, Slot, cadences};
 use crate::service::Service;
+use crate::store::now_micros;
 use crate::wiring::Wiring;
 
-/// Starts a run for each slot the scheduler hands over.
+/// Runs each slot the scheduler hands over.
 #[derive(Clone)]
 struct Launcher(Arc<Service>);
 
 impl Launch for Launcher {
-    async fn launch(&self, slot: Slot) {
-        match self.0.run(&slot.customer, &slot.task).await {
-            Ok(summary) => {
-                tracing::info!(customer = %slot.customer, task = %slot.task,
-                    run_id = summary.run_id, checked = summary.checked, gaps = summary.gaps,
-                    "scheduled run done");
-            }
-            // The run itself was recorded as failed when it got that far; this names the
-            // customer and task either way, and the service goes on.
-            Err(error) => {
-                let error = format!("{error:#}");
-                tracing::error!(customer = %slot.customer, task = %slot.task, %error,
-                    "scheduled run failed");
-            }
-        }
+    async fn launch(&self, slot: Slot, interrupt: Interrupt) {
+        self.0.run_logged(&slot.customer, &slot.task, &interrupt, "schedule").await;
     }
+}
+
+/// Turns `stop` true at the first signal `next` hears, and returns at the second: the caller
+/// then exits at once, whatever is still going.
+pub async fn on_signals<F>(mut next: impl FnMut() -> F, stop: watch::Sender<bool>)
+where
+    F: Future<Output = ()>,
+{
+    next().await;
+    tracing::warn!(
+        "stopping: runs in progress finish or are interrupted after the grace period, \
+        no new one starts; a second signal exits at once"
+    );
+    stop.send_replace(true);
+    next().await;
+    tracing::warn!("second stop signal: exiting at once");
 }
 
 /// Binds the API to `listen` and serves it until `stop` turns true.
@@ -124,9 +131,21 @@ pub async fn serve_service(
         tracing::info!(customer = %cadence.customer, task = %cadence.task,
             schedule = %cadence.schedule, layer = %cadence.layer, "cadence");
     }
-    let cap = wiring.config.schedule.concurrent_runs;
-    tracing::info!(cadences = cadences.len(), concurrent_runs = cap, "serving");
-    let scheduler = Scheduler { cadences, cap, clock: Clock::starting_at(chrono::Utc::now()) };
+    let customers: Vec<String> = wiring.config.customers.iter().map(|c| c.id.clone()).collect();
+    let abandoned = wiring.store.close_abandoned_runs(&customers, now_micros()).await?;
+    if !abandoned.is_empty() {
+        tracing::warn!(runs = ?abandoned, "runs a dead process left running: interrupted");
+    }
+    let schedule = &wiring.config.schedule;
+    let grace = Duration::from_secs(schedule.shutdown_grace_seconds);
+    tracing::info!(
+        cadences = cadences.len(),
+        concurrent_runs = schedule.concurrent_runs,
+        grace_secs = grace.as_secs(),
+        "serving"
+    );
+    let gate = service.gate.clone();
+    let scheduler = Scheduler { cadences, gate, clock: Clock::starting_at(chrono::Utc::now()) };
     let api = match &wiring.config.api.listen {
         Some(listen) => {
             let (address, serving) = start_api(&service, listen, token, stop.clone()).await?;
@@ -136,9 +155,36 @@ pub async fn serve_service(
         None => None,
     };
     scheduler.run(Launcher(Arc::clone(&service)), stop).await;
+    service.gate.stop(grace).await;
     if let Some(api) = api {
         let _ = api.await;
     }
     service.wiring.store.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::Notify;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_first_signal_stops_and_the_second_returns_to_exit() {
+        let signals = Arc::new(Notify::new());
+        let next = {
+            let signals = Arc::clone(&signals);
+            move || {
+                let signals = Arc::clone(&signals);
+                async move { signals.notified().await }
+            }
+        };
+        let (stop, mut stopped) = watch::channel(false);
+        let listening = tokio::spawn(on_signals(next, stop));
+        signals.notify_one();
+        stopped.wait_for(|stopped| *stopped).await.expect("the stop is sent");
+        assert!(!listening.is_finished(), "one signal only stops");
+        signals.notify_one();
+        listening.await.expect("a second signal returns");
+    }
 }

@@ -41,6 +41,9 @@ pub enum RunError {
     Unordered { customer: String, resource: String, detail: String },
     #[error("task `{task}` cannot run: {reason}")]
     Unsupported { task: String, reason: String },
+    /// The service stopped and the run outlived its grace period.
+    #[error("interrupted: the service stopped before the run finished")]
+    Interrupted,
 }
 
 /// Hears how a run is going, for a progress bar. Every method does nothing by default.

@@ -5,7 +5,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use crate::store::{ActionState, Alert, NewRun, Review, ReviewState, RunCounts, RunId, RunOutcome};
-use crate::store::{StoreError, now_micros};
+use crate::store::{Store, StoreError, now_micros};
 use crate::vomo::{Nesting, nesting};
 
 use super::audit::{AuditSummary, audit};
@@ -15,6 +15,7 @@ use super::context::{RunContext, RunError};
 use super::execute::{Executed, Executor};
 use super::full::full;
 use super::incremental::incremental;
+use super::interrupt::Interrupt;
 use super::journal::PlannedAction;
 use super::sink::Sink;
 use super::task::{Pass, Task};
@@ -63,21 +64,45 @@ struct Found {
     audit: Option<AuditSummary>,
 }
 
+/// How a run ended, with the id of its record when it got far enough to open one: a failed
+/// run's alerts are that run's, whatever other runs of the customer opened since.
+#[derive(Debug)]
+pub struct RunEnd {
+    pub run_id: Option<RunId>,
+    pub result: Result<RunSummary, RunError>,
+}
+
 /// Runs `task` in `ctx` and records it. A run that fails is recorded as failed, with the error.
 pub async fn run_task(ctx: &RunContext<'_>, task: &Task) -> Result<RunSummary, RunError> {
+    run_task_until(ctx, task, Interrupt::never()).await.result
+}
+
+/// Runs `task` like [`run_task`] until `interrupt` fires. An interrupted run keeps its findings,
+/// drops what it staged and is recorded as interrupted; actions it had released stay pending
+/// for the next run of the resource to carry out.
+pub async fn run_task_until(ctx: &RunContext<'_>, task: &Task, interrupt: &Interrupt) -> RunEnd {
     let span = tracing::info_span!("run", customer = ctx.target.customer, task = %task,
         dry_run = ctx.dry_run, run_id = tracing::field::Empty);
-    run_recorded(ctx, task, span.clone()).instrument(span).await
+    run_recorded(ctx, task, interrupt, span.clone()).instrument(span).await
 }
 
 async fn run_recorded(
     ctx: &RunContext<'_>,
     task: &Task,
+    interrupt: &Interrupt,
     span: tracing::Span,
-) -> Result<RunSummary, RunError> {
+) -> RunEnd {
+    let unopened = |error: RunError| RunEnd { run_id: None, result: Err(error) };
     let executor = Executor { target: ctx.target, vomo: ctx.vomo, plugin: ctx.plugin };
-    let recovered =
-        if ctx.dry_run { Executed::default() } else { executor.execute_pending().await? };
+    let recovered = if ctx.dry_run {
+        Executed::default()
+    } else {
+        match interrupt.guard(executor.execute_pending()).await {
+            Some(Ok(recovered)) => recovered,
+            Some(Err(error)) => return unopened(error.into()),
+            None => return unopened(RunError::Interrupted),
+        }
+    };
     let store = ctx.target.store;
     let requests_before = ctx.vomo.requests();
     let started = now_micros();
@@ -87,7 +112,10 @@ async fn run_recorded(
         dry_run: ctx.dry_run,
         started_at: started,
     };
-    let run_id = store.open_run(&new_run).await?;
+    let run_id = match store.open_run(&new_run).await {
+        Ok(run_id) => run_id,
+        Err(error) => return unopened(error.into()),
+    };
     span.record("run_id", run_id);
     tracing::info!(recovered = recovered.taken, "run started");
 
@@ -115,15 +143,21 @@ async fn run_recorded(
         audit: None,
         plugin_failures: 0,
     };
-    let result = detect_and_act(ctx, task, &executor, &mut summary).await;
+    let result = detect_and_act(ctx, task, &executor, &mut summary, interrupt).await;
     summary.requests = ctx.vomo.requests() - requests_before;
     summary.duration_ms = ((now_micros() - started).max(0) / 1_000) as u64;
 
-    let (outcome, error) = match &result {
-        Ok(()) => (RunOutcome::Succeeded, None),
-        Err(error) => (RunOutcome::Failed, Some(error.to_string())),
+    let outcome = match &result {
+        Ok(()) => RunOutcome::Succeeded,
+        Err(RunError::Interrupted) => RunOutcome::Interrupted,
+        Err(_) => RunOutcome::Failed,
     };
-    store.close_run(run_id, outcome, &counts(&summary), error.as_deref(), now_micros()).await?;
+    let error = result.as_ref().err().map(ToString::to_string);
+    let counts = counts(&summary);
+    let closed = store.close_run(run_id, outcome, &counts, error.as_deref(), now_micros()).await;
+    if let Err(closing) = closed {
+        return RunEnd { run_id: Some(run_id), result: Err(closing.into()) };
+    }
     tracing::info!(
         outcome = outcome.as_str(),
         checked = summary.checked,
@@ -132,7 +166,7 @@ async fn run_recorded(
         requests = summary.requests,
         "run finished"
     );
-    result.map(|()| summary)
+    RunEnd { run_id: Some(run_id), result: result.map(|()| summary) }
 }
 
 async fn detect_and_act(
@@ -140,19 +174,22 @@ async fn detect_and_act(
     task: &Task,
     executor: &Executor<'_>,
     summary: &mut RunSummary,
+    interrupt: &Interrupt,
 ) -> Result<(), RunError> {
     let store = ctx.target.store;
     let run_id = summary.run_id;
     let mut sink = Sink::new(ctx, run_id);
-    let detected = match detect(ctx, task.pass, &mut sink).await {
-        Ok(found) => sink.flush().await.map(|()| found).map_err(RunError::from),
-        Err(error) => Err(error),
+    let detecting = async {
+        let found = detect(ctx, task.pass, &mut sink).await?;
+        sink.flush().await?;
+        Ok::<_, RunError>(found)
     };
+    let detected = interrupt.guard(detecting).await.unwrap_or(Err(RunError::Interrupted));
     let found = match detected {
         Ok(found) => found,
         Err(error) => {
             // What the run found stays on record, but the breaker never saw the whole run: what
-            // it staged must not be carried out.
+            // it staged must not be carried out. An interrupted run ends the same way.
             if let Err(flushing) = sink.flush_findings().await {
                 tracing::warn!(run_id, error = %flushing, "findings of a failed run not recorded");
             }
@@ -203,9 +240,25 @@ async fn detect_and_act(
         Some(trip) => hold_alert(ctx, task, run_id, trip, released).await?,
         // Only what this run journaled: an action whose key an earlier run already journaled
         // is that run's to carry out, and was, before this run began.
-        None => summary.executed = executor.execute_run(run_id).await?,
+        None => match interrupt.guard(executor.execute_run(run_id)).await {
+            Some(executed) => summary.executed = executed?,
+            None => {
+                // What was settled before the interrupt is done; the rest stays pending for the
+                // next run. The journal knows which is which.
+                summary.executed = carried_out(store, run_id).await?;
+                return Err(RunError::Interrupted);
+            }
+        },
     }
     Ok(())
+}
+
+/// What the journal holds as carried out of `run`'s actions.
+async fn carried_out(store: &Store, run: RunId) -> Result<Executed, StoreError> {
+    let actions = store.run_actions(run).await?;
+    let count = |state| actions.iter().filter(|a| a.state == state).count() as u64;
+    let taken = count(ActionState::Done);
+    Ok(Executed { taken, failed: count(ActionState::Failed), skipped: count(ActionState::Skipped) })
 }
 
 async fn detect(ctx: &RunContext<'_>, pass: Pass, sink: &mut Sink<'_>) -> Result<Found, RunError> {

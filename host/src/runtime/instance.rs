@@ -23,6 +23,8 @@ pub struct PluginInstance {
     customer: Arc<str>,
     settings: Settings,
     live: Option<Live>,
+    /// Calls that trapped (or whose result was refused while lifted) since last taken.
+    traps: u64,
 }
 
 struct Live {
@@ -36,7 +38,12 @@ struct Live {
 
 impl PluginInstance {
     pub(super) fn new(plugin: Plugin, customer: Arc<str>, settings: Settings) -> Self {
-        PluginInstance { plugin, customer, settings, live: None }
+        PluginInstance { plugin, customer, settings, live: None, traps: 0 }
+    }
+
+    /// How many calls trapped since the last time this was asked, for the metrics.
+    pub fn take_traps(&mut self) -> u64 {
+        std::mem::take(&mut self.traps)
     }
 
     /// The plugin this instance runs.
@@ -122,12 +129,14 @@ impl PluginInstance {
             Err(error) if error.downcast_ref::<Oversized>().is_some() => {
                 // Counted like a trap: otherwise a plugin could cost a fresh instance per call.
                 self.live = None;
+                self.traps += 1;
                 self.plugin.record_trap(&self.customer);
                 Err(self.plugin.invalid(function, error.to_string()))
             }
             Err(error) => {
                 let kind = trap_kind(&error, live.store.data().limiter.refused);
                 self.live = None;
+                self.traps += 1;
                 let quarantined = self.plugin.record_trap(&self.customer);
                 let (plugin, customer) = (self.plugin.name(), &*self.customer);
                 tracing::info!(plugin, customer, function, %kind, quarantined, "plugin trapped");

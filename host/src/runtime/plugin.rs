@@ -110,6 +110,16 @@ impl Plugin {
         traps.get(customer).is_some_and(TrapWindow::is_quarantined)
     }
 
+    /// Whether the plugin became quarantined for `customer` since anyone last asked: true once
+    /// per quarantine, so whoever hears it raises the alert alone.
+    pub fn take_quarantine_news(&self, customer: &str) -> bool {
+        if !self.inner.any_quarantined.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut traps = self.inner.traps.lock().expect("trap window lock");
+        traps.get_mut(customer).is_some_and(TrapWindow::announce)
+    }
+
     pub(super) fn record_trap(&self, customer: &Arc<str>) -> bool {
         let limits = &self.inner.engine.limits;
         let mut traps = self.inner.traps.lock().expect("trap window lock");

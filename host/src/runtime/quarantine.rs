@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 pub struct TrapWindow {
     traps: VecDeque<Instant>,
     quarantined: bool,
+    /// Whether someone was already told of the quarantine.
+    announced: bool,
 }
 
 impl TrapWindow {
@@ -25,6 +27,13 @@ impl TrapWindow {
     pub fn is_quarantined(&self) -> bool {
         self.quarantined
     }
+
+    /// Whether the plugin is quarantined and nobody was told yet; true once per quarantine.
+    pub fn announce(&mut self) -> bool {
+        let news = self.quarantined && !self.announced;
+        self.announced |= news;
+        news
+    }
 }
 
 #[cfg(test)]
@@ -40,6 +49,17 @@ mod tests {
         assert!(!window.record(start + second, 3, Duration::from_secs(10)));
         assert!(window.record(start + 2 * second, 3, Duration::from_secs(10)));
         assert!(window.is_quarantined());
+    }
+
+    #[test]
+    fn a_quarantine_is_announced_once() {
+        let start = Instant::now();
+        let mut window = TrapWindow::default();
+        assert!(!window.record(start, 2, Duration::from_secs(10)));
+        assert!(!window.announce(), "not quarantined yet");
+        assert!(window.record(start, 2, Duration::from_secs(10)));
+        assert!(window.announce());
+        assert!(!window.announce(), "told already");
     }
 
     #[test]

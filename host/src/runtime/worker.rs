@@ -5,11 +5,13 @@
 //! async code sends it batches of calls and awaits the answers.
 
 use std::sync::mpsc;
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 
 use super::error::PluginError;
 use super::instance::PluginInstance;
+use super::meter::CallMeter;
 use crate::bindings::{Action, Comparison, DetailOutcome, Finding, MissingVerdict};
 
 /// One call for the worker.
@@ -39,19 +41,29 @@ pub struct PluginWorker {
 
 impl PluginWorker {
     /// Moves `instance` onto a thread of its own.
-    pub fn spawn(mut instance: PluginInstance) -> std::io::Result<Self> {
+    pub fn spawn(instance: PluginInstance) -> std::io::Result<Self> {
+        Self::spawn_metered(instance, CallMeter::default())
+    }
+
+    /// Moves `instance` onto a thread of its own, adding each batch's calls, their time and
+    /// their traps to `meter`.
+    pub fn spawn_metered(mut instance: PluginInstance, meter: CallMeter) -> std::io::Result<Self> {
         let plugin = instance.plugin().name().to_owned();
         let (requests, inbox) = mpsc::channel::<Request>();
         std::thread::Builder::new().name("plugin-worker".to_owned()).spawn(move || {
             for (call, reply) in inbox {
-                let answer = match call {
-                    Call::CompareAndPlan(sides) => Answer::Planned(
-                        sides.iter().map(|s| compare_and_plan(&mut instance, s)).collect(),
-                    ),
+                // One clock read on each side of the batch, not of each call.
+                let started = Instant::now();
+                let (answer, calls) = match call {
+                    Call::CompareAndPlan(sides) => {
+                        let planned = sides.iter().map(|s| compare_and_plan(&mut instance, s));
+                        (Answer::Planned(planned.collect()), sides.len())
+                    }
                     Call::ClassifyMissing(id, outcome) => {
-                        Answer::Verdict(instance.classify_missing(id, &outcome))
+                        (Answer::Verdict(instance.classify_missing(id, &outcome)), 1)
                     }
                 };
+                meter.record(calls as u64, started.elapsed(), instance.take_traps());
                 let _ = reply.send(answer);
             }
         })?;

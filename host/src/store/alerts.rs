@@ -70,6 +70,28 @@ impl Store {
         })
     }
 
+    /// Whether `customer` has an alert of `kind` raised at or after `since`.
+    pub async fn alert_raised_since(
+        &self,
+        customer: &str,
+        kind: &str,
+        since: Micros,
+    ) -> StoreResult<bool> {
+        let doing = "looking for an alert already raised";
+        let sql = "SELECT id FROM alerts WHERE customer = $1 AND kind = $2 AND created_at >= $3 \
+                   LIMIT 1";
+        on_pool!(self, |pool| {
+            let found: Option<i64> = sqlx::query_scalar(sql)
+                .bind(customer)
+                .bind(kind)
+                .bind(since)
+                .fetch_optional(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(found.is_some())
+        })
+    }
+
     /// A customer's alerts, newest first.
     pub async fn alerts(&self, customer: &str, limit: i64) -> StoreResult<Vec<Alert>> {
         let doing = "reading alerts";

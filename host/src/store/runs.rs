@@ -7,6 +7,9 @@ use super::{Micros, Store, StoreError, StoreResult, column, on_pool, query_error
 /// A run's id in the store.
 pub type RunId = i64;
 
+/// The error of a run closed at start because the process running it died.
+const ABANDONED: &str = "interrupted: the process running it stopped before the run finished";
+
 /// What a run is, when it opens.
 #[derive(Debug, Clone)]
 pub struct NewRun {
@@ -147,6 +150,50 @@ impl Store {
                 .map_err(query_error(doing))?;
             Ok(())
         })
+    }
+
+    /// Closes as interrupted the runs of `customers` still `running`, as a process that died
+    /// leaves them, and drops what they staged. A customer is served by one host at a time, so
+    /// such a row of a customer this host serves can only be a dead process's. Returns the runs
+    /// closed.
+    pub async fn close_abandoned_runs(
+        &self,
+        customers: &[String],
+        finished_at: Micros,
+    ) -> StoreResult<Vec<RunId>> {
+        let doing = "closing runs a stopped process left running";
+        let mut closed = Vec::new();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await.map_err(query_error(doing))?;
+            for chunk in customers.chunks(500) {
+                let mut update = QueryBuilder::new("UPDATE runs SET outcome = 'interrupted', ");
+                update.push("finished_at = ").push_bind(finished_at);
+                update.push(", error = ").push_bind(ABANDONED);
+                update.push(" WHERE outcome = 'running' AND customer IN (");
+                let mut list = update.separated(", ");
+                for customer in chunk {
+                    list.push_bind(customer.as_str());
+                }
+                update.push(") RETURNING id");
+                let rows = run_batch!(update, fetch_all, &mut *tx, doing)?;
+                for row in &rows {
+                    closed.push(column::<_, i64>(row, "id", doing)?);
+                }
+            }
+            for chunk in closed.chunks(500) {
+                let mut delete =
+                    QueryBuilder::new("DELETE FROM action_journal WHERE state = 'staged' AND ");
+                delete.push("run_id IN (");
+                let mut list = delete.separated(", ");
+                for run in chunk {
+                    list.push_bind(*run);
+                }
+                delete.push(")");
+                run_batch!(delete, execute, &mut *tx, doing)?;
+            }
+            tx.commit().await.map_err(query_error(doing))
+        })?;
+        Ok(closed)
     }
 
     /// One run, if it exists.

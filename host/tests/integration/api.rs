@@ -131,6 +131,12 @@ async fn the_api_shows_health_runs_and_findings_and_writes_need_the_token() {
 /// The screenshot stays in the target directory (`tmp/health-page.png`) for people to look at.
 fn screenshot(base: &str, dir: &std::path::Path) {
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("health-page.png");
+    // An earlier run's screenshot must not pass for this one's.
+    match std::fs::remove_file(&shot) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => panic!("cannot remove the old screenshot `{}`: {error}", shot.display()),
+    }
     let chromium = |extra: &[&str]| {
         std::process::Command::new("chromium")
             .args(["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,900"])

@@ -12,6 +12,7 @@ mod reconcile;
 mod resources;
 mod sandbox;
 mod serve;
+mod shutdown;
 mod store;
 mod users_plugin;
 mod vomo_client;

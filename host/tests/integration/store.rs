@@ -38,6 +38,7 @@ both_backends!(
     partner_state_is_walked_in_id_order_deleted_rows_included,
     checkpoints_never_move_backwards_unless_set,
     runs_record_their_counts_and_outcome,
+    runs_a_dead_process_left_running_are_closed_for_the_customers_served_alone,
     findings_keep_both_values,
     journal_inserts_each_key_once,
     staged_actions_wait_for_the_breaker_and_a_crashed_runs_are_taken_over,
@@ -46,6 +47,7 @@ both_backends!(
     reviews_are_decided_once,
     dead_letters_resolve_per_record,
     alerts_are_listed_newest_first,
+    an_alert_already_raised_is_found_by_customer_kind_and_time,
     a_large_batch_is_written_in_one_go,
 );
 
@@ -170,6 +172,34 @@ async fn runs_record_their_counts_and_outcome(store: &Store) {
     assert_eq!(closed.finished_at, Some(99));
     assert_eq!(store.recent_runs("acme", 10).await.unwrap().len(), 1);
     assert!(store.run(id + 1000).await.unwrap().is_none());
+}
+
+async fn runs_a_dead_process_left_running_are_closed_for_the_customers_served_alone(store: &Store) {
+    let abandoned = store.open_run(&new_run("users_full")).await.unwrap();
+    let staged = [entry(abandoned, "k1", ActionState::Staged)];
+    store.journal_staged(&staged, 1).await.unwrap();
+    let pending = store.open_run(&new_run("groups_full")).await.unwrap();
+    store.journal_actions(&[entry(pending, "k2", ActionState::Pending)], 1).await.unwrap();
+    let finished = store.open_run(&new_run("users_audit")).await.unwrap();
+    store.close_run(finished, RunOutcome::Succeeded, &RunCounts::default(), None, 9).await.unwrap();
+    let elsewhere = NewRun { customer: "globex".into(), ..new_run("users_full") };
+    let elsewhere = store.open_run(&elsewhere).await.unwrap();
+
+    let served = ["acme".to_owned(), "initech".to_owned()];
+    let mut closed = store.close_abandoned_runs(&served, 77).await.unwrap();
+    closed.sort_unstable();
+    assert_eq!(closed, [abandoned, pending]);
+    let run = store.run(abandoned).await.unwrap().expect("run");
+    assert_eq!((run.outcome, run.finished_at), (RunOutcome::Interrupted, Some(77)));
+    assert!(run.error.expect("why").contains("interrupted"));
+    assert!(store.run_actions(abandoned).await.unwrap().is_empty(), "what it staged is dropped");
+    let kept = store.run_actions(pending).await.unwrap();
+    assert_eq!(kept[0].state, ActionState::Pending, "released actions wait for the next run");
+    let finished = store.run(finished).await.unwrap().expect("run");
+    assert_eq!(finished.outcome, RunOutcome::Succeeded);
+    let other = store.run(elsewhere).await.unwrap().expect("run");
+    assert_eq!(other.outcome, RunOutcome::Running, "another host's customer is left alone");
+    assert!(store.close_abandoned_runs(&served, 78).await.unwrap().is_empty(), "once");
 }
 
 async fn findings_keep_both_values(store: &Store) {
@@ -397,6 +427,24 @@ async fn alerts_are_listed_newest_first(store: &Store) {
         alerts.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(),
         ["breaker_open", "scope_change"]
     );
+}
+
+async fn an_alert_already_raised_is_found_by_customer_kind_and_time(store: &Store) {
+    let alert = |customer: &str, kind: &str, created_at| Alert {
+        customer: customer.into(),
+        run_id: None,
+        severity: "high".into(),
+        kind: kind.into(),
+        message: "m".into(),
+        created_at,
+    };
+    store.add_alert(&alert("acme", "daily_gap_rate", 100)).await.unwrap();
+    store.add_alert(&alert("acme", "run_failed", 200)).await.unwrap();
+    store.add_alert(&alert("globex", "run_failed", 300)).await.unwrap();
+    assert!(store.alert_raised_since("acme", "daily_gap_rate", 100).await.unwrap());
+    assert!(!store.alert_raised_since("acme", "daily_gap_rate", 101).await.unwrap(), "earlier");
+    assert!(!store.alert_raised_since("acme", "gap_rate_outlier", 0).await.unwrap(), "kind");
+    assert!(!store.alert_raised_since("acme", "run_failed", 250).await.unwrap(), "customer");
 }
 
 async fn a_large_batch_is_written_in_one_go(store: &Store) {

@@ -129,8 +129,8 @@ pub async fn canned(pages: Vec<(u16, &'static str)>) -> String {
 /// One customer of a fresh simulator with `users` users, served by a [`Service`] on a fresh
 /// SQLite store: what the service-level tests start from. Keeps the servers alive.
 pub struct OneCustomer {
-    _sim: vomo_sim::SimHandle,
-    _crm: vomo_sim::ExternalHandle,
+    pub sim: vomo_sim::SimHandle,
+    pub crm: vomo_sim::ExternalHandle,
     pub service: reconciler::service::Service,
     pub dir: tempfile::TempDir,
 }
@@ -156,5 +156,40 @@ pub async fn one_customer(users: u32) -> OneCustomer {
     std::fs::write(&file, text).expect("config");
     let config = reconciler::config::Config::load(&file).expect("a configuration");
     let service = reconciler::service::Service::open(config, &cache_dir()).await.expect("open");
-    OneCustomer { _sim: sim, _crm: crm, service, dir }
+    OneCustomer { sim, crm, service, dir }
+}
+
+/// A [`Service`] on a fresh SQLite store for one customer `c0` of the VOMO at `vomo`, with
+/// `more` appended to the customer's entry (its plugins, its settings): for tests that serve
+/// VOMO's answers themselves. Its external system is never reached.
+pub async fn service_on(
+    vomo: &str,
+    more: &str,
+) -> (reconciler::service::Service, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("c0.token"), "t0k3n").expect("token");
+    let text = format!(
+        "store = \"sqlite://{}\"\n[vomo]\nbase_url = \"{vomo}\"\nrequests_per_second = 1000.0\n\
+         [external]\nbase_url = \"http://127.0.0.1:9\"\n\
+         [[customers]]\nid = \"c0\"\ntoken_file = \"c0.token\"\n{more}\n",
+        dir.path().join("store.db").display(),
+    );
+    let file = dir.path().join("reconciler.toml");
+    std::fs::write(&file, text).expect("config");
+    let config = reconciler::config::Config::load(&file).expect("a configuration");
+    let service = reconciler::service::Service::open(config, &cache_dir()).await.expect("open");
+    (service, dir)
+}
+
+/// Waits, a few milliseconds at a time, until `done` holds; panics naming `what` after `secs`.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    what: &str,
+    secs: u64,
+    mut done: impl FnMut() -> F,
+) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what}: not within {secs} s");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
