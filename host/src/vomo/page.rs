@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
 
@@ -119,6 +120,8 @@ pub struct Page {
     pub records: Vec<VomoRecord>,
     /// `links.next`, the page after this one; none on the last page.
     pub next: Option<String>,
+    /// `meta.last_page`, where VOMO sends it: how many pages the listing holds now.
+    pub last_page: Option<u32>,
 }
 
 /// A page's envelope with each record left as text: only the compared fields are ever parsed,
@@ -129,41 +132,26 @@ struct Envelope<'a> {
     data: Vec<&'a RawValue>,
     #[serde(default)]
     links: Option<Json>,
+    #[serde(default)]
+    meta: Option<Meta>,
 }
 
-/// A record's top-level fields, each still text, in the order sent. A record has a few dozen
-/// fields and a task reads about ten, so a list searched in order beats hashing every key.
-struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// The part of a page's `meta` the client reads.
+#[derive(Deserialize)]
+struct Meta {
+    #[serde(default)]
+    last_page: Option<Json>,
+}
 
-impl<'de> Deserialize<'de> for Fields<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Fields<'de>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-
-            fn visit_map<M: serde::de::MapAccess<'de>>(
-                self,
-                mut map: M,
-            ) -> Result<Fields<'de>, M::Error> {
-                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(32));
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    fields.push((key.0, map.next_value::<&'de RawValue>()?));
-                }
-                Ok(Fields(fields))
-            }
+impl Meta {
+    /// `last_page`, sent as a number or, in the reference's examples, as a string; anything
+    /// else is taken as not sent, since nothing depends on it but reading ahead.
+    fn last_page(&self) -> Option<u32> {
+        match self.last_page.as_ref()? {
+            Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Json::String(s) => s.trim().parse().ok(),
+            _ => None,
         }
-        deserializer.deserialize_map(Visit)
-    }
-}
-
-impl<'a> Fields<'a> {
-    /// The last value sent under `name`, as a JSON tree would keep it.
-    fn get(&self, name: &str) -> Option<&'a RawValue> {
-        self.0.iter().rev().find(|(key, _)| key == name).map(|(_, raw)| *raw)
     }
 }
 
@@ -194,7 +182,8 @@ pub fn parse_page(body: &[u8], schema: &RecordSchema) -> Result<Page, String> {
             parse_raw(record, schema).map_err(|reason| format!("record {}: {reason}", index + 1))
         })
         .collect::<Result<_, _>>()?;
-    Ok(Page { records, next })
+    let last_page = envelope.meta.as_ref().and_then(Meta::last_page);
+    Ok(Page { records, next, last_page })
 }
 
 /// Why a body is not a page envelope, in words.
@@ -246,41 +235,149 @@ pub fn parse_record(record: &Json, schema: &RecordSchema) -> Result<VomoRecord, 
     parse_raw(&raw, schema)
 }
 
-/// Parses one record object from its text.
+/// Parses one record object from its text, in one pass: the compared fields are read as their
+/// declared types as they go by, everything else is skipped unread.
 pub fn parse_raw(record: &RawValue, schema: &RecordSchema) -> Result<VomoRecord, String> {
     let text = record.get();
-    let object: Fields<'_> = serde_json::from_str(text).map_err(|_| {
-        format!("`{}` is not an object", text.chars().take(200).collect::<String>())
-    })?;
-    let field = |name: &str| -> Result<Json, String> {
-        match object.get(name) {
-            None => Ok(Json::Null),
-            Some(raw) => serde_json::from_str(raw.get()).map_err(|e| e.to_string()),
-        }
-    };
-    if object.get("id").is_none() {
-        return Err("it has no `id`".to_owned());
-    }
-    let id = parse_id(&field("id")?)?;
-    let with_id = |reason: String| format!("id {id}: {reason}");
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let read =
+        RecordSeed { schema }.deserialize(&mut deserializer).map_err(|e| match e.is_data() {
+            true => format!("`{}` is not an object", text.chars().take(200).collect::<String>()),
+            false => e.to_string(),
+        })?;
 
-    let updated_at = match field("updated_at").map_err(&with_id)? {
-        Json::Null => None,
-        Json::String(s) => {
-            Some(parse_timestamp(&s).map_err(|e| with_id(format!("`updated_at`: {e}")))?)
-        }
-        other => return Err(with_id(format!("`updated_at` is `{other}`, not a timestamp"))),
-    };
-    let values = schema
-        .fields
-        .iter()
-        .zip(&schema.parts)
-        .map(|((name, kind), parts)| {
-            let read = |e: String| with_id(format!("field `{name}`: {e}"));
-            coerce_field(*kind, parts, &field(name).map_err(read)?).map_err(read)
+    let id = read.id.ok_or("it has no `id`")??;
+    let with_id = |reason: String| format!("id {id}: {reason}");
+    let updated_at = read.updated_at.transpose().map_err(with_id)?.flatten();
+    let values = read
+        .values
+        .into_iter()
+        .zip(schema.names())
+        .map(|(value, name)| match value {
+            None => Ok(Value::Null),
+            Some(read) => read.map_err(|e| with_id(format!("field `{name}`: {e}"))),
         })
         .collect::<Result<_, String>>()?;
     Ok(VomoRecord { id, parent: None, updated_at, values, raw: record.to_owned() })
+}
+
+/// What one pass over a record read: each entry is the last value sent under its name, as a
+/// JSON tree would keep it, or why that value cannot be read.
+struct Read {
+    id: Option<Result<u64, String>>,
+    updated_at: Option<Result<Option<DateTime<Utc>>, String>>,
+    values: Vec<Option<Result<Value, String>>>,
+}
+
+/// Reads a record object against `schema`.
+struct RecordSeed<'s> {
+    schema: &'s RecordSchema,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = Read;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Read, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_> {
+    type Value = Read;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Read, M::Error> {
+        let schema = self.schema;
+        let mut read = Read { id: None, updated_at: None, values: vec![None; schema.fields.len()] };
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if key == "id" {
+                read.id = Some(parse_id(&map.next_value::<Json>()?));
+            } else if key == "updated_at" {
+                read.updated_at = Some(timestamp(&map.next_value::<Json>()?));
+            } else if let Some(position) = schema.position(&key) {
+                let (kind, parts) = schema.field(position);
+                read.values[position] = Some(map.next_value_seed(FieldSeed { kind, parts })?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(read)
+    }
+}
+
+/// Reads one compared field as its declared type. A text sent as a string, the common case, is
+/// taken as it stands; anything else goes through [`coerce_field`], so both read alike.
+struct FieldSeed<'s> {
+    kind: FieldKind,
+    parts: &'s [String],
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = Result<Value, String>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = Result<Value, String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(match self.kind {
+            FieldKind::Text => Ok(Value::Text(text.to_owned())),
+            kind => coerce_field(kind, self.parts, &Json::String(text.to_owned())),
+        })
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, flag: bool) -> Result<Self::Value, E> {
+        Ok(coerce_field(self.kind, self.parts, &Json::Bool(flag)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Self::Value, E> {
+        Ok(coerce_field(self.kind, self.parts, &Json::from(number)))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Self::Value, E> {
+        Ok(coerce_field(self.kind, self.parts, &Json::from(number)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Self::Value, E> {
+        Ok(coerce_field(self.kind, self.parts, &Json::from(number)))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Ok(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let json = Json::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(coerce_field(self.kind, self.parts, &json))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let json = Json::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(coerce_field(self.kind, self.parts, &json))
+    }
+}
+
+/// Reads `updated_at`: a timestamp, or null.
+fn timestamp(json: &Json) -> Result<Option<DateTime<Utc>>, String> {
+    match json {
+        Json::Null => Ok(None),
+        Json::String(s) => parse_timestamp(s).map(Some).map_err(|e| format!("`updated_at`: {e}")),
+        other => Err(format!("`updated_at` is `{other}`, not a timestamp")),
+    }
 }
 
 #[cfg(test)]
@@ -305,9 +402,10 @@ mod tests {
             ],
             "links": {"first": "x", "last": "y", "prev": "null",
                       "next": "https://h/v1/users?page=2"},
-            "meta": {"current_page": "1", "per_page": "15"}
+            "meta": {"current_page": "1", "per_page": "15", "last_page": "8"}
         }"#;
         let page = parse_page(body, &schema()).expect("parses");
+        assert_eq!(page.last_page, Some(8), "meta's numbers arrive as strings");
         assert_eq!(page.next.as_deref(), Some("https://h/v1/users?page=2"));
         assert_eq!(page.records[0].id, 8205);
         assert_eq!(page.records[0].values[1], Value::Boolean(true));
@@ -326,6 +424,30 @@ mod tests {
         let not_list = br#"{"data": {"participants": 3}}"#;
         let error = parse_embedded(not_list, "participants", &schema()).expect_err("a number");
         assert_eq!(error, "`participants` is `3`, not a list");
+    }
+
+    #[test]
+    fn one_pass_reads_fields_as_a_json_tree_would() {
+        let schema = RecordSchema::new([
+            ("email".to_owned(), FieldKind::Text),
+            ("address".to_owned(), FieldKind::Text),
+            ("zip".to_owned(), FieldKind::Text),
+            ("tags".to_owned(), FieldKind::TextList),
+        ]);
+        let text = r#"{"email": "old@x.org", "address": {"z": 1, "a": "b"}, "zip": 1e2,
+                       "skipped": [{"deep": [1, 2]}], "tags": ["a", 7], "id": "9",
+                       "email": "new\u0040x.org"}"#;
+        let raw = RawValue::from_string(text.to_owned()).expect("raw");
+        let record = parse_raw(&raw, &schema).expect("parses");
+        let expected = [
+            Value::Text("new@x.org".into()),
+            Value::Text(r#"{"a":"b","z":1}"#.into()),
+            Value::Text("100.0".into()),
+            Value::TextList(vec!["a".into(), "7".into()]),
+        ];
+        assert_eq!(record.values, expected, "the last value sent under a name counts");
+        assert_eq!(record.id, 9);
+        assert_eq!(record.raw.get(), text, "the record is kept as sent");
     }
 
     #[test]
