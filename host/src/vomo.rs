@@ -1,6 +1,7 @@
 //! The host's link to VOMO: listings followed page by page, detail fetches, retries shaped by
 //! the API's documented failures, and parsing that survives every documented quirk.
 
+mod ahead;
 mod catalog;
 mod client;
 mod error;

@@ -12,6 +12,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use tokio::time::Instant;
 
+use super::ahead::ReadAhead;
 use super::catalog::{Elsewhere, Nesting, detail_path, nesting};
 use super::error::VomoError;
 use super::page::{Page, RecordSchema, VomoRecord, parse_detail, parse_embedded, parse_page};
@@ -134,6 +135,8 @@ impl VomoClient {
             page: 0,
             elsewhere,
             nested: None,
+            ahead: ReadAhead::default(),
+            last_page: None,
         };
         match nesting(resource) {
             Some(Nesting::Listed { parent, below }) => {
@@ -341,7 +344,7 @@ impl VomoClient {
 
     /// Sends a GET until it gets an answer worth acting on: transient failures and 5xx are
     /// retried with backoff, 429s wait out `Retry-After` on the whole token's budget.
-    async fn send(
+    pub(super) async fn send(
         &self,
         url: &Url,
         priority: Priority,
@@ -458,6 +461,10 @@ pub struct Lister<'a> {
     elsewhere: Elsewhere,
     /// For a resource listed below another, the walk over the parents.
     nested: Option<Box<Nested<'a>>>,
+    /// Pages asked for ahead of `links.next`, in page order.
+    ahead: ReadAhead<'a>,
+    /// How many pages the listing held when its last page was read, if VOMO said.
+    last_page: Option<u32>,
 }
 
 /// A listing walked parent by parent: each parent's own listing in turn.
@@ -526,6 +533,8 @@ impl<'a> Lister<'a> {
                     page: 0,
                     elsewhere: Elsewhere::default(),
                     nested: None,
+                    ahead: ReadAhead::default(),
+                    last_page: None,
                 };
                 nested.current = Some((parent, listing));
                 continue;
@@ -537,13 +546,30 @@ impl<'a> Lister<'a> {
         }
     }
 
-    /// The next page of this listing's own URL.
+    /// The next page of this listing's own URL. While the listing says how many pages it holds,
+    /// the pages after this one are asked for before `links.next` names them, so their answers
+    /// arrive while this page is judged; each is used only if `links.next` then names it.
     async fn read_own_page(&mut self) -> Result<Option<Page>, VomoError> {
         let Some(url) = self.next.clone() else { return Ok(None) };
         let number = self.page + 1;
         let client = self.client;
-        let (status, body) = client.send(&url, self.priority, self.resource, number).await?;
+        if !self.ahead.asked_for(&url) {
+            self.ahead.clear();
+            self.ahead.push(client, url.clone(), self.priority, self.resource, number);
+        }
+        if let Some(last) = self.last_page {
+            self.ahead.fill(client, &url, number, last, self.priority, self.resource);
+        }
+        let (status, body) = match self.ahead.next().await {
+            Ok(answer) => answer,
+            Err(error) => {
+                // The page is asked for again from scratch, and so are the ones after it.
+                self.ahead.clear();
+                return Err(error);
+            }
+        };
         if status != StatusCode::OK {
+            self.ahead.clear();
             return Err(client.refusal(self.resource, status, &body));
         }
 
@@ -557,6 +583,7 @@ impl<'a> Lister<'a> {
         // asked for again, so a failed listing can never look finished.
         self.next = next;
         self.page = number;
+        self.last_page = page.last_page;
         Ok(Some(page))
     }
 

@@ -4,6 +4,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 use chrono::{TimeZone, Utc};
 use reconciler::bindings::{FieldKind, Value};
 use reconciler::throttle::{Priority, RateBudget};
@@ -315,4 +317,72 @@ async fn forbidden_and_invalid_answers_are_final() {
     let error = all_ids(&client, &ListQuery::default()).await.expect_err("422");
     assert!(error.to_string().contains("The given data was invalid."), "{error}");
     assert_eq!(client.requests(), 1, "a 422 is never retried");
+}
+
+/// A page of a four-page listing, ids `page * 10` and `page * 10 + 1`, whose `links.next`
+/// names `next`.
+fn numbered_page(base: &str, page: u32, next: Option<u32>) -> String {
+    let next = next.map_or("null".to_owned(), |n| format!("\"{base}/users?page={n}\""));
+    let at = "2025-11-05T10:00:00+00:00";
+    format!(
+        r#"{{"data": [{{"id": {a}, "updated_at": "{at}"}}, {{"id": {b}, "updated_at": "{at}"}}],
+            "links": {{"next": {next}}}, "meta": {{"current_page": {page}, "last_page": "4"}}}}"#,
+        a = page * 10,
+        b = page * 10 + 1,
+    )
+}
+
+/// Serves four pages; page 2 answers only once page 3 was asked for, which only a client
+/// reading ahead does before it has page 2. `next_of` says what each page's `links.next` names.
+async fn reading_ahead_server(next_of: fn(u32) -> Option<u32>) -> (String, Arc<Notify>) {
+    use axum::extract::Query;
+    use std::collections::HashMap;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let third_asked = Arc::new(Notify::new());
+    let (served_base, asked) = (base.clone(), Arc::clone(&third_asked));
+    let handler = move |Query(query): Query<HashMap<String, String>>| {
+        let (base, asked) = (served_base.clone(), Arc::clone(&asked));
+        async move {
+            let page: u32 = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            match page {
+                2 if tokio::time::timeout(Duration::from_secs(20), asked.notified())
+                    .await
+                    .is_err() =>
+                {
+                    return (axum::http::StatusCode::BAD_REQUEST, String::new());
+                }
+                3 => asked.notify_one(),
+                _ => {}
+            }
+            (axum::http::StatusCode::OK, numbered_page(&base, page, next_of(page)))
+        }
+    };
+    let app = axum::Router::new().route("/v1/users", axum::routing::get(handler));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, third_asked)
+}
+
+#[tokio::test]
+async fn pages_are_asked_for_ahead_once_the_listing_says_how_many_it_holds() {
+    let (base, _) = reading_ahead_server(|page| (page < 4).then_some(page + 1)).await;
+    let client = canned_client(base);
+    let ids = all_ids(&client, &ListQuery::default()).await.expect("listing completes");
+    assert_eq!(ids, [10, 11, 20, 21, 30, 31, 40, 41]);
+    assert_eq!(client.requests(), 4, "every page asked for once, none past the last");
+}
+
+#[tokio::test]
+async fn a_next_link_other_than_the_page_asked_for_ahead_is_the_one_followed() {
+    // Page 2 names page 4 as its next: page 3, asked for ahead, is dropped unread.
+    let (base, _) = reading_ahead_server(|page| match page {
+        1 => Some(2),
+        2 => Some(4),
+        _ => None,
+    })
+    .await;
+    let client = canned_client(base);
+    let ids = all_ids(&client, &ListQuery::default()).await.expect("listing completes");
+    assert_eq!(ids, [10, 11, 20, 21, 40, 41]);
 }
