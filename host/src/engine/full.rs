@@ -6,13 +6,14 @@
 //! records there are: partner state is walked in chunks, never loaded whole.
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
 
 use crate::bindings::{
     Action, Alert, DetailOutcome, ExternalSide, Finding, FindingKind, MissingVerdict, Severity,
 };
 use crate::store::PartnerVersion;
 use crate::throttle::Priority;
-use crate::vomo::{Detail, ListQuery};
+use crate::vomo::{Detail, ListQuery, Lister, Page, VomoRecord};
 
 use super::breaker::{self, Tally};
 use super::by_parent::missing_detail;
@@ -23,6 +24,11 @@ use super::task::Pass;
 
 /// Partner state rows read at a time.
 const CHUNK: u32 = 2_000;
+/// Changed records judged at a time: one read of their partner rows and one trip to the plugin's
+/// thread serve many pages, since a healthy customer's pages rarely hold more than one.
+const JUDGED: usize = 256;
+/// How long the next page may take before the changed records gathered so far are judged.
+const PATIENCE: Duration = Duration::from_millis(50);
 
 /// A record partner state holds live that its listing lacked.
 #[derive(Debug, Clone, Copy)]
@@ -86,13 +92,22 @@ pub async fn full(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result<Full, Run
     let mut scan = Full::default();
     let mut candidates = Vec::new();
     let mut last_id = None;
+    let mut changed = Vec::new();
     ctx.progress.stage("listing every record");
 
-    while let Some(page) = listing.next_page().await? {
+    loop {
+        let page = match next_page(ctx, sink, &mut listing, &mut changed).await {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            Err(error) => {
+                // A failed run keeps on record what the pages it did read showed.
+                judge_changed(ctx, sink, &mut changed).await?;
+                return Err(error.into());
+            }
+        };
         scan.pages += 1;
         scan.checked += page.records.len() as u64;
         ctx.progress.page(page.records.len());
-        let mut changed = Vec::new();
         for record in page.records {
             if last_id.is_some_and(|last| record.id <= last) {
                 return Err(unordered(ctx, scan.pages, last_id, record.id));
@@ -106,10 +121,11 @@ pub async fn full(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result<Full, Run
                 changed.push((record, held.is_some()));
             }
         }
-        if !changed.is_empty() {
-            sink.keep(judge(ctx, with_partner_rows(ctx, changed).await?).await?).await?;
+        if changed.len() >= JUDGED {
+            judge_changed(ctx, sink, &mut changed).await?;
         }
     }
+    judge_changed(ctx, sink, &mut changed).await?;
     // The listing is complete: whatever partner state holds beyond it is missing from VOMO.
     while walk.peek().await?.is_some() {
         let version = walk.take().expect("peeked");
@@ -120,11 +136,44 @@ pub async fn full(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result<Full, Run
     Ok(scan)
 }
 
-/// The cases of a page's changed records, each with partner state's whole row where it holds
-/// one: snapshots are read only for the few records that changed.
+/// The listing's next page. Changed records wait to be judged many at a time, but not while
+/// the listing waits: a scan paced by its rate budget, or stopped while it waits, has judged
+/// what it read.
+async fn next_page(
+    ctx: &RunContext<'_>,
+    sink: &mut Sink<'_>,
+    listing: &mut Lister<'_>,
+    changed: &mut Vec<(VomoRecord, bool)>,
+) -> Result<Option<Page>, RunError> {
+    let mut next = std::pin::pin!(listing.next_page());
+    if !changed.is_empty() {
+        match tokio::time::timeout(PATIENCE, next.as_mut()).await {
+            Ok(page) => return Ok(page?),
+            Err(_) => judge_changed(ctx, sink, changed).await?,
+        }
+    }
+    Ok(next.await?)
+}
+
+/// Judges the changed records gathered so far and keeps what the plugin found.
+async fn judge_changed(
+    ctx: &RunContext<'_>,
+    sink: &mut Sink<'_>,
+    changed: &mut Vec<(VomoRecord, bool)>,
+) -> Result<(), RunError> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let cases = with_partner_rows(ctx, std::mem::take(changed)).await?;
+    sink.keep(judge(ctx, cases).await?).await?;
+    Ok(())
+}
+
+/// The cases of changed records, each with partner state's whole row where it holds one:
+/// snapshots are read only for the few records that changed.
 async fn with_partner_rows(
     ctx: &RunContext<'_>,
-    changed: Vec<(crate::vomo::VomoRecord, bool)>,
+    changed: Vec<(VomoRecord, bool)>,
 ) -> Result<Vec<Case>, RunError> {
     let target = &ctx.target;
     let known: Vec<u64> = changed.iter().filter(|(_, held)| *held).map(|(r, _)| r.id).collect();

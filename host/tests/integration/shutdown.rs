@@ -46,6 +46,12 @@ async fn a_run_outliving_the_grace_period_is_interrupted_and_the_next_run_repair
         control.requests().iter().any(|request| request.status == 429)
     })
     .await;
+    // A full scan judges what it read as soon as the listing makes it wait.
+    let judged = "reconciler_plugin_call_seconds_count{resource=\"users\"} 15";
+    crate::support::eventually("the first page is judged", 60, || async {
+        service.meters.render().lines().any(|line| line == judged)
+    })
+    .await;
     let (status, busy) = trigger(&base, "users_full").await;
     assert_eq!(status, 409, "one run of a task at a time: {busy}");
     assert_eq!(busy["error"], "customer `c0` already has a run of `users_full` going");
