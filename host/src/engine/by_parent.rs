@@ -7,17 +7,15 @@
 
 use std::collections::HashMap;
 
-use chrono::Duration;
-
-use crate::bindings::{ExternalSide, FieldKind, Value};
+use crate::bindings::ExternalSide;
 use crate::store::PartnerRow;
 use crate::throttle::Priority;
-use crate::vomo::{Detail, ListQuery, Nesting, RecordSchema, VomoError, VomoRecord, nesting};
-use crate::vomo::{VomoClient, parse_timestamp};
+use crate::vomo::{Detail, Nesting, VomoClient, VomoError, VomoRecord, nesting};
 
 use super::context::{RunContext, RunError};
 use super::detect::{Case, is_unchanged, judge};
 use super::full::{Candidate, Full, confirm_deletions};
+use super::parents::parents;
 use super::process::Target;
 use super::sink::Sink;
 
@@ -89,60 +87,6 @@ pub async fn missing_detail(
         }
         _ => vomo.detail_below(resource, id, parent, Priority::Reconciliation, schema).await,
     }
-}
-
-/// The parents whose records a pass reads: every listed parent, or for participations the dates
-/// of recently active projects.
-async fn parents(ctx: &RunContext<'_>, nesting: Nesting) -> Result<Vec<u64>, RunError> {
-    let ids_only = RecordSchema::ids_only();
-    let (resource, query, schema) = match nesting {
-        Nesting::Listed { parent, .. } => (parent, ListQuery::default(), ids_only),
-        Nesting::Embedded { .. } => recent_dates_query(ctx),
-    };
-    let mut listing = ctx.vomo.list(resource, &query, Priority::Reconciliation, &schema);
-    let mut parents = Vec::new();
-    while let Some(page) = listing.next_page().await? {
-        match nesting {
-            Nesting::Listed { .. } => parents.extend(page.records.iter().map(|record| record.id)),
-            Nesting::Embedded { .. } => {
-                let since = ctx.now - Duration::days(i64::from(ctx.passes.participation_date_days));
-                for project in &page.records {
-                    parents.extend(dates_started_between(project, since, ctx.now));
-                }
-            }
-        }
-    }
-    Ok(parents)
-}
-
-/// Projects with a date that started in the last `participation_active_days`, read with their
-/// dates' starts.
-fn recent_dates_query(ctx: &RunContext<'_>) -> (&'static str, ListQuery, RecordSchema) {
-    let active_since = ctx.now - Duration::days(i64::from(ctx.passes.participation_active_days));
-    let stamp =
-        |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
-    let params = vec![
-        ("dates_after".to_owned(), stamp(active_since)),
-        ("dates_before".to_owned(), stamp(ctx.now)),
-    ];
-    let query = ListQuery { params, ..ListQuery::default() };
-    let fields = [("all_dates".to_owned(), FieldKind::Records, vec!["starts_at".to_owned()])];
-    ("projects", query, RecordSchema::with_parts(fields))
-}
-
-/// The ids of a project's dates that started in `[since, until]`.
-fn dates_started_between(
-    project: &VomoRecord,
-    since: chrono::DateTime<chrono::Utc>,
-    until: chrono::DateTime<chrono::Utc>,
-) -> Vec<u64> {
-    let Some(Value::Records(dates)) = project.values.first() else { return Vec::new() };
-    let started = |starts: &Option<String>| {
-        let at = starts.as_deref().and_then(|text| parse_timestamp(text).ok());
-        at.is_some_and(|at| since <= at && at <= until)
-    };
-    let recent = dates.iter().filter(|date| date.parts.first().is_some_and(started));
-    recent.filter_map(|date| u64::try_from(date.id).ok()).collect()
 }
 
 /// Every record below `parent`, or none when the parent is gone.

@@ -4,21 +4,26 @@
 
 use std::time::Duration;
 
+use crate::reconcile::config;
+use crate::support::cache_dir;
 use chrono::{DateTime, TimeZone, Utc};
 use reconciler::commands::demo::faults::{Injected, Scene, dates_of, records_of, users_of};
 use reconciler::config::{CustomerConfig, Thresholds};
-use reconciler::engine::{Pass, Quiet, RunContext, RunSummary, Target, Task, poll, run_task};
+use reconciler::engine::{ParticipationWindow, Pass, Quiet, RunContext, RunSummary, Target, Task};
+use reconciler::engine::{poll, run_task};
 use reconciler::external::ExternalClient;
 use reconciler::vomo::{RetryPolicy, Token, VomoClient};
 use reconciler::wiring::{Rules, Wiring};
 use vomo_sim::{DataSize, ExternalConfig, ExternalHandle, ExternalSystem, Resource, SimConfig};
 use vomo_sim::{SimHandle, Simulator};
 
-use crate::reconcile::config;
-use crate::support::cache_dir;
-
 fn fault_day() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).single().expect("instant")
+}
+
+/// When `World::run` runs a pass: the day after the failures.
+fn pass_time() -> DateTime<Utc> {
+    fault_day() + chrono::Duration::hours(28)
 }
 
 /// One customer whose users, projects and groups were backfilled by polling.
@@ -95,7 +100,7 @@ impl World {
         }
     }
 
-    /// Runs `pass` over `resource` the day after the failures.
+    /// Runs `pass` over `resource` the day after the failures, at `pass_time`.
     async fn run(&self, resource: &str, pass: Pass) -> RunSummary {
         self.run_at(resource, pass, 28).await
     }
@@ -284,8 +289,8 @@ async fn a_deleted_completion_is_confirmed_below_its_form_and_participations_are
 async fn the_participation_pass_processes_sign_ups_and_removes_cancellations_downstream() {
     let world = World::new().await;
     let mut scene = world.scene();
-    let active_days = world.wiring.config.passes.participation_active_days;
-    let cancelled = scene.participant_cancelled(active_days).expect("a participant cancelled");
+    let window = ParticipationWindow::at(&world.wiring.config.passes, pass_time());
+    let cancelled = scene.participant_cancelled(window).await.expect("a participant cancelled");
     let id = cancelled.ids[0].to_string();
     assert!(world.crm.get("participations", &id).is_some(), "the first pass processed it");
     let (_, date) = *scene.touched.last().expect("the cancelled date");
@@ -311,4 +316,65 @@ async fn the_participation_pass_processes_sign_ups_and_removes_cancellations_dow
     let details = requests.iter().filter(|r| r.path.matches('/').count() == 2).count();
     assert_eq!(dates as u32, run.pages, "one read per date");
     assert_eq!(run.requests as usize, 1 + details + dates, "{requests:?}");
+}
+
+/// The projects the participation pass finds active at `at` and the dates it reads, worked out
+/// from the simulator's data rather than by the host's code.
+fn window_at(
+    control: &vomo_sim::Control,
+    org: u32,
+    at: DateTime<Utc>,
+    passes: &reconciler::config::PassSettings,
+) -> (Vec<u32>, Vec<u32>) {
+    let back = |days: u32| at - chrono::Duration::days(i64::from(days));
+    let (active_since, dates_since) =
+        (back(passes.participation_active_days), back(passes.participation_date_days));
+    let (mut active, mut read) = (Vec::new(), Vec::new());
+    for project in records_of(control, Resource::Projects, org) {
+        let starts = date_starts(control, project);
+        if starts.iter().any(|(_, starts)| active_since <= *starts && *starts <= at) {
+            active.push(project);
+            let recent =
+                starts.iter().filter(|(_, starts)| dates_since <= *starts && *starts <= at);
+            read.extend(recent.map(|(date, _)| *date));
+        }
+    }
+    (active, read)
+}
+
+/// Each live date of `project` with its start.
+fn date_starts(control: &vomo_sim::Control, project: u32) -> Vec<(u32, DateTime<Utc>)> {
+    let detail = control.record(Resource::Projects, project).expect("a live project");
+    let dates = detail["all_dates"].as_array().cloned().unwrap_or_default();
+    let start = |date: &serde_json::Value| {
+        let starts = date["starts_at"].as_str()?.parse().ok()?;
+        Some((u32::try_from(date["id"].as_u64()?).ok()?, starts))
+    };
+    dates.iter().filter_map(start).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_is_injected_only_on_a_date_the_pass_reads_when_it_runs() {
+    let world = World::new().await;
+    let passes = &world.wiring.config.passes;
+    let control = world.sim.control();
+    let mut scene = world.scene();
+    // Two weeks on, no project has had a date in the last seven days: the pass reads no date.
+    let later = ParticipationWindow::at(passes, fault_day() + chrono::Duration::days(15));
+    let error = scene.participant_cancelled(later).await.expect_err("no date to cancel on");
+    let error = error.to_string();
+    assert!(
+        error.contains("no project date the participation pass reads at 2026-11-17"),
+        "{error}"
+    );
+
+    let window = ParticipationWindow::at(passes, pass_time());
+    let cancelled = scene.participant_cancelled(window).await.expect("a participant cancelled");
+    let (_, date) = *scene.touched.last().expect("the cancelled date");
+    let (_, read) = window_at(control, world.org, pass_time(), passes);
+    assert!(read.contains(&date), "date {date} is one the pass reads at {}", pass_time());
+    assert!(cancelled.ids[0] > 0);
+    let run = world.run("participations", Pass::Full).await;
+    let found = world.found(&run, &cancelled).await;
+    assert_eq!(found, ["deletion_candidate: confirmed: its parent no longer lists it"]);
 }
