@@ -3,7 +3,8 @@
 //!
 //! A form's completions are listed per form; a project date's participants are embedded in the
 //! date. Ids do not ascend across parents, so the merge join of the flat full scan cannot serve;
-//! one parent's records are few, and are compared in memory.
+//! one parent's records are few, and are compared in memory. A parent that answers 404 takes
+//! what partner state holds below it along: each record becomes a deletion candidate.
 
 use std::collections::HashMap;
 
@@ -14,7 +15,7 @@ use crate::vomo::{Detail, Nesting, VomoClient, VomoError, VomoRecord, nesting};
 
 use super::context::{RunContext, RunError};
 use super::detect::{Case, is_unchanged, judge};
-use super::full::{Candidate, Full, confirm_deletions};
+use super::full::{Candidate, Full, Proof, confirm_deletions};
 use super::parents::parents;
 use super::process::Target;
 use super::sink::Sink;
@@ -30,13 +31,18 @@ pub async fn full_by_parent(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result
     let mut scan = Full::default();
     let mut candidates = Vec::new();
     for parent in parents(ctx, nesting).await? {
-        let Some(records) = children(ctx, nesting, parent).await? else { continue };
-        scan.pages += 1;
-        scan.checked += records.len() as u64;
-        ctx.progress.page(records.len());
         let rows = target.store.partner_states_of_parent(target.customer, target.resource, parent);
         let mut rows: HashMap<u64, PartnerRow> =
             rows.await?.into_iter().map(|row| (row.id, row)).collect();
+        let read = children(ctx, nesting, parent).await?;
+        scan.pages += read.requests;
+        let Some(records) = read.records else {
+            // Nothing exists below a parent that is gone: all it held are candidates.
+            missing(rows.into_values(), parent, Proof::ParentGone, &mut scan, &mut candidates);
+            continue;
+        };
+        scan.checked += records.len() as u64;
+        ctx.progress.page(records.len());
 
         let mut cases = Vec::new();
         for record in records {
@@ -59,15 +65,29 @@ pub async fn full_by_parent(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result
             sink.keep(judge(ctx, cases).await?).await?;
         }
         // What partner state holds below the parent and the parent no longer shows.
-        let gone = matches!(nesting, Nesting::Embedded { .. });
-        for row in rows.into_values().filter(|row| row.deleted_at.is_none()) {
-            scan.partner_live += 1;
-            scan.deletion_candidates += 1;
-            candidates.push(Candidate { id: row.id, parent: Some(parent), gone });
-        }
+        let proof = match nesting {
+            Nesting::Embedded { .. } => Proof::ParentRead,
+            Nesting::Listed { .. } => Proof::Detail,
+        };
+        missing(rows.into_values(), parent, proof, &mut scan, &mut candidates);
     }
     confirm_deletions(ctx, candidates, &mut scan, sink).await?;
     Ok(scan)
+}
+
+/// Notes the live rows below `parent` that its read did not show as deletion candidates.
+fn missing(
+    rows: impl Iterator<Item = PartnerRow>,
+    parent: u64,
+    proof: Proof,
+    scan: &mut Full,
+    candidates: &mut Vec<Candidate>,
+) {
+    for row in rows.filter(|row| row.deleted_at.is_none()) {
+        scan.partner_live += 1;
+        scan.deletion_candidates += 1;
+        candidates.push(Candidate { id: row.id, parent: Some(parent), proof });
+    }
 }
 
 /// The detail of a record missing from its listing: below its parent for a nested resource; for
@@ -89,26 +109,29 @@ pub async fn missing_detail(
     }
 }
 
-/// Every record below `parent`, or none when the parent is gone.
-async fn children(
-    ctx: &RunContext<'_>,
-    nesting: Nesting,
-    parent: u64,
-) -> Result<Option<Vec<VomoRecord>>, RunError> {
+/// One parent's read: its records, none when the parent is gone, and the requests it took.
+struct Read {
+    records: Option<Vec<VomoRecord>>,
+    requests: u32,
+}
+
+/// Reads every record below `parent`.
+async fn children(ctx: &RunContext<'_>, nesting: Nesting, parent: u64) -> Result<Read, RunError> {
     let (vomo, target) = (ctx.vomo, &ctx.target);
+    let priority = Priority::Reconciliation;
     if let Nesting::Embedded { .. } = nesting {
-        let priority = Priority::Reconciliation;
-        return Ok(vomo.embedded(target.resource, parent, priority, target.schema).await?);
+        let records = vomo.embedded(target.resource, parent, priority, target.schema).await?;
+        return Ok(Read { records, requests: 1 });
     }
-    let mut listing =
-        vomo.list_below(target.resource, parent, Priority::Reconciliation, target.schema);
-    let mut records = Vec::new();
-    loop {
-        match listing.next_page().await {
-            Ok(Some(page)) => records.extend(page.records),
-            Ok(None) => return Ok(Some(records)),
-            Err(VomoError::Unexpected { status: 404, .. }) => return Ok(None),
-            Err(error) => return Err(error.into()),
-        }
+    let mut listing = vomo.list_below(target.resource, parent, priority, target.schema);
+    let (mut records, mut requests) = (Vec::new(), 0);
+    while let Some(page) = listing.next_page().await? {
+        requests += 1;
+        records.extend(page.records);
     }
+    // The listing passes over a parent that answers 404, and says which it passed over.
+    if listing.gone().contains(&parent) {
+        return Ok(Read { records: None, requests: requests + 1 });
+    }
+    Ok(Read { records: Some(records), requests })
 }

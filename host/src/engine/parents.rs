@@ -1,10 +1,14 @@
 //! The parents a pass over a nested resource reads: every listed form, or the recent dates of
-//! recently active projects.
+//! recently active projects, and the parents partner state holds records below that neither
+//! shows any more, whose read tells whether they are gone.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::bindings::{FieldKind, Value};
 use crate::config::PassSettings;
+use crate::store::now_micros;
 use crate::throttle::Priority;
 use crate::vomo::{ListQuery, Nesting, RecordSchema, VomoRecord, parse_timestamp};
 
@@ -64,9 +68,30 @@ impl ParticipationWindow {
     }
 }
 
-/// The parents whose records a pass reads: every listed parent, or the dates the participation
-/// window reads.
+/// The parents whose records a pass reads: those VOMO shows, then those partner state still
+/// holds live records below that VOMO no longer shows, so a parent that is gone is noticed.
 pub async fn parents(ctx: &RunContext<'_>, nesting: Nesting) -> Result<Vec<u64>, RunError> {
+    let mut parents = shown(ctx, nesting).await?;
+    // A date's records are processed only once it has started, so one whose records were all
+    // processed more than `participation_date_days` ago started earlier still and has left the
+    // window for good: it is not looked for. `processed_at` is the wall clock's, so is the
+    // bound. Forms are all listed, so every form partner state holds completions below counts.
+    let since = match nesting {
+        Nesting::Listed { .. } => None,
+        Nesting::Embedded { .. } => {
+            let days = i64::from(ctx.passes.participation_date_days);
+            Some(now_micros() - Duration::days(days).num_microseconds().unwrap_or(i64::MAX))
+        }
+    };
+    let target = &ctx.target;
+    let held = target.store.held_parents(target.customer, target.resource, since).await?;
+    let shown: HashSet<u64> = parents.iter().copied().collect();
+    parents.extend(held.into_iter().filter(|parent| !shown.contains(parent)));
+    Ok(parents)
+}
+
+/// The parents VOMO shows: every listed parent, or the dates the participation window reads.
+async fn shown(ctx: &RunContext<'_>, nesting: Nesting) -> Result<Vec<u64>, RunError> {
     let window = ParticipationWindow::at(ctx.passes, ctx.now);
     let (resource, query, schema) = match nesting {
         Nesting::Listed { parent, .. } => (parent, ListQuery::default(), RecordSchema::ids_only()),

@@ -7,15 +7,17 @@ use std::time::Duration;
 use crate::reconcile::config;
 use crate::support::cache_dir;
 use chrono::{DateTime, TimeZone, Utc};
-use reconciler::commands::demo::faults::{Injected, Scene, dates_of, records_of, users_of};
+use reconciler::commands::demo::faults::users_of;
+use reconciler::commands::demo::faults::{Injected, Scene, dates_of, dates_read, records_of};
 use reconciler::config::{CustomerConfig, Thresholds};
 use reconciler::engine::{ParticipationWindow, Pass, Quiet, RunContext, RunSummary, Target, Task};
 use reconciler::engine::{poll, run_task};
 use reconciler::external::ExternalClient;
+use reconciler::store::PartnerRow;
 use reconciler::vomo::{RetryPolicy, Token, VomoClient};
 use reconciler::wiring::{Rules, Wiring};
-use vomo_sim::{DataSize, ExternalConfig, ExternalHandle, ExternalSystem, Resource, SimConfig};
-use vomo_sim::{SimHandle, Simulator};
+use vomo_sim::{DataSize, ExternalConfig, ExternalHandle, ExternalSystem, Resource};
+use vomo_sim::{RequestRecord, SimConfig, SimHandle, Simulator};
 
 fn fault_day() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).single().expect("instant")
@@ -129,6 +131,31 @@ impl World {
         let findings = self.wiring.store.findings(run.run_id).await.expect("findings");
         let about = findings.into_iter().filter(|f| fault.ids.contains(&f.record_id));
         about.map(|f| format!("{}: {}", f.kind, f.detail)).collect()
+    }
+
+    /// Partner state's rows of `resource` with the given ids.
+    async fn partner(&self, resource: &str, ids: &[u64]) -> Vec<PartnerRow> {
+        let store = &self.wiring.store;
+        store.partner_states(&self.customer.id, resource, ids).await.expect("partner state")
+    }
+
+    /// The ids of the participants partner state holds live for `date`.
+    async fn held_participants(&self, date: u32) -> Vec<u64> {
+        let store = &self.wiring.store;
+        let rows = store.partner_states_of_parent(&self.customer.id, "participations", date.into());
+        let rows = rows.await.expect("partner state of a date");
+        rows.into_iter().filter(|row| row.deleted_at.is_none()).map(|row| row.id).collect()
+    }
+
+    /// A date the window reads at `pass_time` whose participants partner state holds.
+    async fn held_recent_date(&self) -> u32 {
+        let window = ParticipationWindow::at(&self.wiring.config.passes, pass_time());
+        for date in dates_read(self.sim.control(), self.org, window) {
+            if !self.held_participants(date).await.is_empty() {
+                return date;
+            }
+        }
+        panic!("no date the window reads has participants partner state holds")
     }
 
     /// The ids the CRM's copy of a record lists under `field`, in order.
@@ -377,4 +404,72 @@ async fn a_cancellation_is_injected_only_on_a_date_the_pass_reads_when_it_runs()
     let run = world.run("participations", Pass::Full).await;
     let found = world.found(&run, &cancelled).await;
     assert_eq!(found, ["deletion_candidate: confirmed: its parent no longer lists it"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_dates_participants_are_removed_downstream_confirmed_by_its_404() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let date = world.held_recent_date().await;
+    let held = world.held_participants(date).await;
+    for id in &held {
+        assert!(world.crm.get("participations", &id.to_string()).is_some(), "processed");
+    }
+    control.delete(Resource::ProjectDates, date).expect("a date removed with its sign-ups");
+    let fault = Injected {
+        fault: "project date removed",
+        customer: world.customer.id.clone(),
+        resource: "participations".to_owned(),
+        ids: held.clone(),
+    };
+
+    control.reset_requests();
+    let run = world.run("participations", Pass::Full).await;
+    let found = world.found(&run, &fault).await;
+    assert_eq!(found, vec!["deletion_candidate: confirmed: its parent is gone (404)"; held.len()]);
+    assert_eq!(run.deletions as usize, held.len());
+    for row in world.partner("participations", &held).await {
+        assert!(row.deleted_at.is_some(), "partner state records participation {}", row.id);
+        assert!(world.crm.get("participations", &row.id.to_string()).is_none(), "downstream");
+    }
+    let path = format!("/projects/date/{date}");
+    let reads = |requests: Vec<RequestRecord>| {
+        requests.into_iter().filter(|r| r.path == path).map(|r| r.status).collect::<Vec<_>>()
+    };
+    assert_eq!(reads(control.requests()), [404], "one read found it gone");
+
+    control.reset_requests();
+    world.run("participations", Pass::Full).await;
+    assert_eq!(reads(control.requests()), Vec::<u16>::new(), "nothing held below it any more");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_forms_completions_are_removed_downstream_confirmed_by_its_404() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let form = records_of(control, Resource::Forms, world.org)[0];
+    let store = &world.wiring.store;
+    let rows = store.partner_states_of_parent(&world.customer.id, "form_completions", form.into());
+    let held: Vec<u64> = rows.await.expect("partner state").into_iter().map(|r| r.id).collect();
+    assert!(!held.is_empty(), "polling processed the form's completions");
+    control.delete(Resource::Forms, form).expect("a form deleted");
+    let fault = Injected {
+        fault: "form deleted",
+        customer: world.customer.id.clone(),
+        resource: "form_completions".to_owned(),
+        ids: held.clone(),
+    };
+
+    control.reset_requests();
+    let run = world.run("form_completions", Pass::Full).await;
+    let found = world.found(&run, &fault).await;
+    assert_eq!(found, vec!["deletion_candidate: confirmed: its parent is gone (404)"; held.len()]);
+    for row in world.partner("form_completions", &held).await {
+        assert!(row.deleted_at.is_some(), "partner state records completion {}", row.id);
+        assert!(world.crm.get("form_completions", &row.id.to_string()).is_none(), "downstream");
+    }
+    let path = format!("/forms/{form}/completions");
+    let reads: Vec<u16> =
+        control.requests().into_iter().filter(|r| r.path == path).map(|r| r.status).collect();
+    assert_eq!(reads, [404], "the form is no longer listed; its read confirms it is gone");
 }
