@@ -34,7 +34,8 @@ pub async fn full_by_parent(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result
         let rows = target.store.partner_states_of_parent(target.customer, target.resource, parent);
         let mut rows: HashMap<u64, PartnerRow> =
             rows.await?.into_iter().map(|row| (row.id, row)).collect();
-        let read = children(ctx, nesting, parent).await?;
+        let held = rows.values().any(|row| row.deleted_at.is_none());
+        let read = children(ctx, nesting, parent, held).await?;
         scan.pages += read.requests;
         let Some(records) = read.records else {
             // Nothing exists below a parent that is gone: all it held are candidates.
@@ -115,13 +116,25 @@ struct Read {
     requests: u32,
 }
 
-/// Reads every record below `parent`.
-async fn children(ctx: &RunContext<'_>, nesting: Nesting, parent: u64) -> Result<Read, RunError> {
+/// Reads every record below `parent`; `held` says whether partner state holds live records
+/// below it.
+async fn children(
+    ctx: &RunContext<'_>,
+    nesting: Nesting,
+    parent: u64,
+    held: bool,
+) -> Result<Read, RunError> {
     let (vomo, target) = (ctx.vomo, &ctx.target);
     let priority = Priority::Reconciliation;
     if let Nesting::Embedded { .. } = nesting {
-        let records = vomo.embedded(target.resource, parent, priority, target.schema).await?;
-        return Ok(Read { records, requests: 1 });
+        let first = vomo.embedded(target.resource, parent, priority, target.schema).await?;
+        // An empty list would cancel every participant partner state holds for the date on
+        // the strength of one answer; a second read must agree before it is trusted.
+        if held && first.as_ref().is_some_and(Vec::is_empty) {
+            let second = vomo.embedded(target.resource, parent, priority, target.schema).await?;
+            return Ok(Read { records: second, requests: 2 });
+        }
+        return Ok(Read { records: first, requests: 1 });
     }
     let mut listing = vomo.list_below(target.resource, parent, priority, target.schema);
     let (mut records, mut requests) = (Vec::new(), 0);

@@ -16,7 +16,7 @@ use reconciler::external::ExternalClient;
 use reconciler::store::PartnerRow;
 use reconciler::vomo::{RetryPolicy, Token, VomoClient};
 use reconciler::wiring::{Rules, Wiring};
-use vomo_sim::{DataSize, ExternalConfig, ExternalHandle, ExternalSystem, Resource};
+use vomo_sim::{DataSize, ExternalConfig, ExternalHandle, ExternalSystem, Fault, Resource};
 use vomo_sim::{RequestRecord, SimConfig, SimHandle, Simulator};
 
 fn fault_day() -> DateTime<Utc> {
@@ -472,4 +472,46 @@ async fn a_deleted_forms_completions_are_removed_downstream_confirmed_by_its_404
     let reads: Vec<u16> =
         control.requests().into_iter().filter(|r| r.path == path).map(|r| r.status).collect();
     assert_eq!(reads, [404], "the form is no longer listed; its read confirms it is gone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_participant_list_is_read_again_before_anyone_is_cancelled() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let date = world.held_recent_date().await;
+    let held = world.held_participants(date).await;
+    let path = format!("/projects/date/{date}");
+    let fault = Injected {
+        fault: "participants read empty",
+        customer: world.customer.id.clone(),
+        resource: "participations".to_owned(),
+        ids: held.clone(),
+    };
+    let reads = || {
+        let requests = control.requests().into_iter().filter(|r| r.path == path);
+        requests.map(|r| r.fault).collect::<Vec<_>>()
+    };
+
+    // A passing fault: the second read shows everyone again, so no one is cancelled.
+    let empty = Fault::EmptyParticipants { path: path.clone(), count: 1, customer: None };
+    control.inject(empty);
+    control.reset_requests();
+    let run = world.run("participations", Pass::Full).await;
+    assert_eq!(reads(), [Some("empty_participants".to_owned()), None]);
+    assert_eq!(world.found(&run, &fault).await, Vec::<String>::new());
+    let rows = world.partner("participations", &held).await;
+    assert!(rows.iter().all(|row| row.deleted_at.is_none()), "{rows:?}");
+
+    // Everyone left the date: both reads agree, and the list is trusted.
+    let detail = control.record(Resource::ProjectDates, date).expect("a live date");
+    for participant in detail["participants"].as_array().cloned().unwrap_or_default() {
+        let user = participant["user_id"].as_u64().expect("a user id") as u32;
+        control.cancel_participant(date, user).expect("cancelled");
+    }
+    control.reset_requests();
+    let run = world.run("participations", Pass::Full).await;
+    assert_eq!(reads(), [None, None], "read twice");
+    let found = world.found(&run, &fault).await;
+    let cancelled = "deletion_candidate: confirmed: its parent no longer lists it";
+    assert_eq!(found, vec![cancelled; held.len()]);
 }
