@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use crate::reconcile::config;
-use crate::support::cache_dir;
 use chrono::{DateTime, TimeZone, Utc};
 use reconciler::commands::demo::faults::users_of;
 use reconciler::commands::demo::faults::{Injected, Scene, dates_of, dates_read, records_of};
@@ -18,6 +16,9 @@ use reconciler::vomo::{RetryPolicy, Token, VomoClient};
 use reconciler::wiring::{Rules, Wiring};
 use vomo_sim::{DataSize, ExternalConfig, ExternalHandle, ExternalSystem, Fault, Resource};
 use vomo_sim::{RequestRecord, SimConfig, SimHandle, Simulator};
+
+use crate::reconcile::config;
+use crate::support::cache_dir;
 
 fn fault_day() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).single().expect("instant")
@@ -217,15 +218,111 @@ async fn a_date_added_or_removed_is_caught_by_the_full_scan_and_not_the_incremen
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_member_removed_is_caught_by_the_groups_full_scan_and_not_the_incremental_pass() {
+async fn a_moved_date_is_caught_by_the_projects_full_scan_and_not_the_incremental_pass() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let projects = records_of(control, Resource::Projects, world.org);
+    let project = projects.into_iter().find(|p| !dates_of(control, *p).is_empty());
+    let project = project.expect("a dated project");
+    let date = dates_of(control, project)[0];
+    let before = control.record(Resource::Projects, project).expect("a live project");
+    let moved = serde_json::json!({
+        "starts_at": "2026-11-04T10:00:00+00:00",
+        "ends_at": "2026-11-04T14:00:00+00:00",
+    });
+    control.update(Resource::ProjectDates, date, moved).expect("a date moved");
+    let after = control.record(Resource::Projects, project).expect("a live project");
+    assert_eq!(after["updated_at"], before["updated_at"], "a date moves no project's updated_at");
+    let fault = Injected {
+        fault: "project date moved",
+        customer: world.customer.id.clone(),
+        resource: "projects".to_owned(),
+        ids: vec![u64::from(project)],
+    };
+
+    let incremental = world.run("projects", Pass::Incremental).await;
+    assert_eq!(world.found(&incremental, &fault).await, Vec::<String>::new());
+    let full = world.run("projects", Pass::Full).await;
+    let found = world.found(&full, &fault).await;
+    assert_eq!(found, [format!("silent_change: dates: 1 changed ({date})")]);
+    let crm = world.crm.get("projects", &project.to_string()).expect("pushed");
+    let dates = crm.data["all_dates"].as_array().cloned().unwrap_or_default();
+    let copy = dates.iter().find(|d| d["id"].as_u64() == Some(u64::from(date)));
+    assert_eq!(copy.expect("the moved date")["starts_at"], "2026-11-04T10:00:00+00:00");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_project_metadata_is_caught_by_the_projects_incremental_pass() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let project = records_of(control, Resource::Projects, world.org)[0];
+    let before = control.record(Resource::Projects, project).expect("a live project");
+    let age_limit = if before["age_limit"] == 18 { 16 } else { 18 };
+    let changed = serde_json::json!({"name": "Harbour clean-up", "age_limit": age_limit});
+    control.update(Resource::Projects, project, changed).expect("metadata changed");
+    let after = control.record(Resource::Projects, project).expect("a live project");
+    assert_ne!(after["updated_at"], before["updated_at"], "metadata moves updated_at");
+    let fault = Injected {
+        fault: "project metadata changed",
+        customer: world.customer.id.clone(),
+        resource: "projects".to_owned(),
+        ids: vec![u64::from(project)],
+    };
+
+    let incremental = world.run("projects", Pass::Incremental).await;
+    assert_eq!(world.found(&incremental, &fault).await, ["missed_update: "]);
+    let crm = world.crm.get("projects", &project.to_string()).expect("pushed");
+    assert_eq!(crm.data["name"], "Harbour clean-up");
+    assert_eq!(crm.data["age_limit"], age_limit);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regrouped_or_renamed_group_is_caught_by_the_groups_incremental_pass() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let groups = records_of(control, Resource::Groups, world.org);
+    let (parent, moved, renamed) = (groups[0], groups[1], groups[2]);
+    let regrouped = serde_json::json!({"parent_id": parent});
+    control.update(Resource::Groups, moved, regrouped).expect("re-parented");
+    let name = serde_json::json!({"name": "Weekend crew"});
+    control.update(Resource::Groups, renamed, name).expect("renamed");
+    let fault = |id: u32| Injected {
+        fault: "group re-parented or renamed",
+        customer: world.customer.id.clone(),
+        resource: "groups".to_owned(),
+        ids: vec![u64::from(id)],
+    };
+
+    let incremental = world.run("groups", Pass::Incremental).await;
+    assert_eq!(world.found(&incremental, &fault(moved)).await, ["missed_update: "]);
+    assert_eq!(world.found(&incremental, &fault(renamed)).await, ["missed_update: "]);
+    let crm = |id: u32| world.crm.get("groups", &id.to_string()).expect("pushed").data;
+    assert_eq!(crm(moved)["parent_id"], parent);
+    assert_eq!(crm(renamed)["name"], "Weekend crew");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_added_or_removed_is_caught_by_the_groups_full_scan_and_not_the_incremental_pass()
+{
     let world = World::new().await;
     let mut scene = world.scene();
     let fault = scene.member_removed().expect("a member removed");
     let group = fault.ids[0] as u32;
     let members = world.sim.control().members(group).expect("a live group");
+    let control = world.sim.control();
+    let other = records_of(control, Resource::Groups, world.org).into_iter().find(|g| *g != group);
+    let other = other.expect("a second group");
+    let mut joined = control.members(other).expect("a live group");
+    let newcomer = users_of(control, world.org).into_iter().find(|u| !joined.contains(u));
+    joined.push(newcomer.expect("a user outside the group"));
+    joined.sort_unstable();
+    let fields = serde_json::json!({"members": joined});
+    control.update_silently(Resource::Groups, other, fields).expect("a member added");
+    let added = Injected { ids: vec![u64::from(other)], ..fault.clone() };
 
     let incremental = world.run("groups", Pass::Incremental).await;
     assert_eq!(world.found(&incremental, &fault).await, Vec::<String>::new());
+    assert_eq!(world.found(&incremental, &added).await, Vec::<String>::new());
     assert_ne!(world.crm_ids("groups", group, "members"), Some(ids(&members)));
 
     let full = world.run("groups", Pass::Full).await;
@@ -233,6 +330,10 @@ async fn a_member_removed_is_caught_by_the_groups_full_scan_and_not_the_incremen
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].starts_with("silent_change: members: 1 removed"), "{found:?}");
     assert_eq!(world.crm_ids("groups", group, "members"), Some(ids(&members)));
+    let found = world.found(&full, &added).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("silent_change: members: 1 added"), "{found:?}");
+    assert_eq!(world.crm_ids("groups", other, "members"), Some(ids(&joined)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -404,6 +505,31 @@ async fn a_cancellation_is_injected_only_on_a_date_the_pass_reads_when_it_runs()
     let run = world.run("participations", Pass::Full).await;
     let found = world.found(&run, &cancelled).await;
     assert_eq!(found, ["deletion_candidate: confirmed: its parent no longer lists it"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_hours_are_caught_by_the_participation_pass() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let date = world.held_recent_date().await;
+    let record = world.held_participants(date).await[0];
+    let detail = control.record(Resource::ProjectDates, date).expect("a live date");
+    let participants = detail["participants"].as_array().cloned().unwrap_or_default();
+    let participant = participants.iter().find(|p| p["id"].as_u64() == Some(record));
+    let user = participant.and_then(|p| p["user_id"].as_u64()).expect("a participant's user");
+    let hours = serde_json::json!({"hours": 6.5});
+    control.update_participant(date, user as u32, hours).expect("hours changed");
+    let fault = Injected {
+        fault: "participant's hours changed",
+        customer: world.customer.id.clone(),
+        resource: "participations".to_owned(),
+        ids: vec![record],
+    };
+
+    let run = world.run("participations", Pass::Full).await;
+    assert_eq!(world.found(&run, &fault).await, ["silent_change: "]);
+    let crm = world.crm.get("participations", &record.to_string()).expect("pushed");
+    assert_eq!(crm.data["hours"], "6.50");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
