@@ -427,23 +427,40 @@ async fn the_participation_pass_processes_sign_ups_and_removes_cancellations_dow
     let signed_up = control.add_participant(date, newcomer, serde_json::json!({"hours": 3}));
     let signed_up = signed_up.expect("a sign-up").to_string();
 
+    let held = world.wiring.store.held_parents(&world.customer.id, "participations", None);
+    let held = held.await.expect("held dates");
     control.reset_requests();
     let run = world.run("participations", Pass::Full).await;
     let found = world.found(&run, &cancelled).await;
     assert_eq!(found, ["deletion_candidate: confirmed: its parent no longer lists it"]);
     assert!(world.crm.get("participations", &signed_up).is_some(), "the sign-up processed");
     assert!(world.crm.get("participations", &id).is_none(), "removed downstream");
-    let store = &world.wiring.store;
-    let row = store.partner_states(&world.customer.id, "participations", &cancelled.ids).await;
-    assert!(row.expect("read")[0].deleted_at.is_some());
+    let row = world.partner("participations", &cancelled.ids).await;
+    assert!(row[0].deleted_at.is_some());
 
-    // What the pass cost: the projects listing, each listed project's detail (its dates), and
-    // one read per recent date, which embeds the participants.
-    let requests = world.sim.control().requests();
-    let dates = requests.iter().filter(|r| r.path.starts_with("/projects/date/")).count();
-    let details = requests.iter().filter(|r| r.path.matches('/').count() == 2).count();
+    // What the pass cost, kind by kind, as docs/resources.md counts it: ceil(A / 15) pages of
+    // the projects listing, A project details (their dates), and one read per date: the R dates
+    // the window reads and the L dates partner state holds participants for that it does not.
+    let passes = &world.wiring.config.passes;
+    let (active, recent) = window_at(control, world.org, pass_time(), passes);
+    let left = held.iter().filter(|date| !recent.contains(&(**date as u32))).count();
+    assert!(!active.is_empty() && !recent.is_empty(), "the data set has a window to read");
+    let requests = control.requests();
+    let count = |kind: fn(&str) -> bool| requests.iter().filter(|r| kind(&r.path)).count();
+    let listing = count(|path| path == "/projects");
+    let details = count(is_project_detail);
+    let dates = count(|path| path.starts_with("/projects/date/"));
+    assert_eq!(listing, active.len().div_ceil(15), "{requests:?}");
+    assert_eq!(details, active.len(), "{requests:?}");
+    assert_eq!(dates, recent.len() + left, "{requests:?}");
     assert_eq!(dates as u32, run.pages, "one read per date");
-    assert_eq!(run.requests as usize, 1 + details + dates, "{requests:?}");
+    assert_eq!(run.requests as usize, listing + details + dates, "{requests:?}");
+}
+
+/// Whether `path` is a project's detail, `/projects/{id}`.
+fn is_project_detail(path: &str) -> bool {
+    let id = path.strip_prefix("/projects/");
+    id.is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The projects the participation pass finds active at `at` and the dates it reads, worked out
@@ -479,6 +496,41 @@ fn date_starts(control: &vomo_sim::Control, project: u32) -> Vec<(u32, DateTime<
         Some((u32::try_from(date["id"].as_u64()?).ok()?, starts))
     };
     dates.iter().filter_map(start).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_outside_the_participation_windows_are_not_read() {
+    let world = World::new().await;
+    let control = world.sim.control();
+    let stamp = |days: i64| (pass_time() - chrono::Duration::days(days)).to_rfc3339();
+    let user = users_of(control, world.org)[0];
+    let (active, _) = window_at(control, world.org, pass_time(), &world.wiring.config.passes);
+    let active = active[0];
+    // An active project's date that started 20 days ago: past the 14-day date window.
+    let old =
+        serde_json::json!({"project_id": active, "starts_at": stamp(20), "ends_at": stamp(20)});
+    let old = control.create(Resource::ProjectDates, world.org, old).expect("an old date");
+    // A project whose one date started 10 days ago: inside the date window, but the project
+    // was last active more than 7 days ago.
+    let idle = serde_json::json!({"name": "Autumn planting"});
+    let idle = control.create(Resource::Projects, world.org, idle).expect("an idle project");
+    let quiet =
+        serde_json::json!({"project_id": idle, "starts_at": stamp(10), "ends_at": stamp(10)});
+    let quiet = control.create(Resource::ProjectDates, world.org, quiet).expect("its date");
+    for date in [old, quiet] {
+        control.add_participant(date, user, serde_json::json!({"hours": 2})).expect("a sign-up");
+    }
+
+    control.reset_requests();
+    world.run("participations", Pass::Full).await;
+    let paths: Vec<String> = control.requests().into_iter().map(|r| r.path).collect();
+    assert!(paths.contains(&format!("/projects/{active}")), "the active project is read");
+    for path in [format!("/projects/date/{old}"), format!("/projects/date/{quiet}")] {
+        assert!(!paths.contains(&path), "{path} is outside the window: {paths:?}");
+    }
+    assert!(!paths.contains(&format!("/projects/{idle}")), "an idle project's dates are not read");
+    assert!(world.held_participants(old).await.is_empty());
+    assert!(world.held_participants(quiet).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
