@@ -14,7 +14,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, SimConfig, Simulator};
 
 use crate::config::{Config, CustomerConfig, PassSettings, VomoConfig};
-use crate::engine::{Pass, Quiet, RunContext, RunSummary, Target, Task, poll, run_task};
+use crate::engine::{ParticipationWindow, Pass, Quiet, RunContext, RunSummary, Target, Task};
+use crate::engine::{poll, run_task};
 use crate::external::ExternalClient;
 use crate::runtime::PluginWorker;
 use crate::vomo::{Nesting, RetryPolicy, Token, VomoClient, nesting};
@@ -27,6 +28,11 @@ use faults::{Injected, Scene, users_of};
 /// The day the injected failures happen; the passes run the day after, at noon UTC.
 fn fault_day() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).single().expect("a valid instant")
+}
+
+/// When the reconciliation passes run, the day after the failures.
+fn pass_time() -> DateTime<Utc> {
+    fault_day() + chrono::Duration::hours(28)
 }
 
 /// The demo's customers and the time zones their "yesterday" is counted in.
@@ -135,14 +141,14 @@ async fn run_demo(cache_dir: &Path, db: &Path) -> anyhow::Result<DemoReport> {
                 injected.push(scene.dropped_push().await?);
                 injected.push(scene.moved_out_of_scope()?);
                 injected.push(scene.completion_missed().await?);
-                let active_days = wiring.config.passes.participation_active_days;
-                injected.push(scene.participant_cancelled(active_days)?);
+                let window = ParticipationWindow::at(&wiring.config.passes, pass_time());
+                injected.push(scene.participant_cancelled(window).await?);
             }
         }
     }
 
     // The day after: polling goes on, and the reconciliation passes run.
-    control.set_time(fault_day() + chrono::Duration::hours(28));
+    control.set_time(pass_time());
     for (index, customer) in wiring.config.customers.iter().enumerate() {
         let vomo = &clients[index].1;
         for (resource, rules) in &catalog {

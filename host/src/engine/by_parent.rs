@@ -3,21 +3,20 @@
 //!
 //! A form's completions are listed per form; a project date's participants are embedded in the
 //! date. Ids do not ascend across parents, so the merge join of the flat full scan cannot serve;
-//! one parent's records are few, and are compared in memory.
+//! one parent's records are few, and are compared in memory. A parent that answers 404 takes
+//! what partner state holds below it along: each record becomes a deletion candidate.
 
 use std::collections::HashMap;
 
-use chrono::Duration;
-
-use crate::bindings::{ExternalSide, FieldKind, Value};
+use crate::bindings::ExternalSide;
 use crate::store::PartnerRow;
 use crate::throttle::Priority;
-use crate::vomo::{Detail, ListQuery, Nesting, RecordSchema, VomoError, VomoRecord, nesting};
-use crate::vomo::{VomoClient, parse_timestamp};
+use crate::vomo::{Detail, Nesting, VomoClient, VomoError, VomoRecord, nesting};
 
 use super::context::{RunContext, RunError};
 use super::detect::{Case, is_unchanged, judge};
-use super::full::{Candidate, Full, confirm_deletions};
+use super::full::{Candidate, Full, Proof, confirm_deletions};
+use super::parents::parents;
 use super::process::Target;
 use super::sink::Sink;
 
@@ -32,13 +31,19 @@ pub async fn full_by_parent(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result
     let mut scan = Full::default();
     let mut candidates = Vec::new();
     for parent in parents(ctx, nesting).await? {
-        let Some(records) = children(ctx, nesting, parent).await? else { continue };
-        scan.pages += 1;
-        scan.checked += records.len() as u64;
-        ctx.progress.page(records.len());
         let rows = target.store.partner_states_of_parent(target.customer, target.resource, parent);
         let mut rows: HashMap<u64, PartnerRow> =
             rows.await?.into_iter().map(|row| (row.id, row)).collect();
+        let held = rows.values().any(|row| row.deleted_at.is_none());
+        let read = children(ctx, nesting, parent, held).await?;
+        scan.pages += read.requests;
+        let Some(records) = read.records else {
+            // Nothing exists below a parent that is gone: all it held are candidates.
+            missing(rows.into_values(), parent, Proof::ParentGone, &mut scan, &mut candidates);
+            continue;
+        };
+        scan.checked += records.len() as u64;
+        ctx.progress.page(records.len());
 
         let mut cases = Vec::new();
         for record in records {
@@ -61,15 +66,29 @@ pub async fn full_by_parent(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result
             sink.keep(judge(ctx, cases).await?).await?;
         }
         // What partner state holds below the parent and the parent no longer shows.
-        let gone = matches!(nesting, Nesting::Embedded { .. });
-        for row in rows.into_values().filter(|row| row.deleted_at.is_none()) {
-            scan.partner_live += 1;
-            scan.deletion_candidates += 1;
-            candidates.push(Candidate { id: row.id, parent: Some(parent), gone });
-        }
+        let proof = match nesting {
+            Nesting::Embedded { .. } => Proof::ParentRead,
+            Nesting::Listed { .. } => Proof::Detail,
+        };
+        missing(rows.into_values(), parent, proof, &mut scan, &mut candidates);
     }
     confirm_deletions(ctx, candidates, &mut scan, sink).await?;
     Ok(scan)
+}
+
+/// Notes the live rows below `parent` that its read did not show as deletion candidates.
+fn missing(
+    rows: impl Iterator<Item = PartnerRow>,
+    parent: u64,
+    proof: Proof,
+    scan: &mut Full,
+    candidates: &mut Vec<Candidate>,
+) {
+    for row in rows.filter(|row| row.deleted_at.is_none()) {
+        scan.partner_live += 1;
+        scan.deletion_candidates += 1;
+        candidates.push(Candidate { id: row.id, parent: Some(parent), proof });
+    }
 }
 
 /// The detail of a record missing from its listing: below its parent for a nested resource; for
@@ -91,80 +110,41 @@ pub async fn missing_detail(
     }
 }
 
-/// The parents whose records a pass reads: every listed parent, or for participations the dates
-/// of recently active projects.
-async fn parents(ctx: &RunContext<'_>, nesting: Nesting) -> Result<Vec<u64>, RunError> {
-    let ids_only = RecordSchema::ids_only();
-    let (resource, query, schema) = match nesting {
-        Nesting::Listed { parent, .. } => (parent, ListQuery::default(), ids_only),
-        Nesting::Embedded { .. } => recent_dates_query(ctx),
-    };
-    let mut listing = ctx.vomo.list(resource, &query, Priority::Reconciliation, &schema);
-    let mut parents = Vec::new();
-    while let Some(page) = listing.next_page().await? {
-        match nesting {
-            Nesting::Listed { .. } => parents.extend(page.records.iter().map(|record| record.id)),
-            Nesting::Embedded { .. } => {
-                let since = ctx.now - Duration::days(i64::from(ctx.passes.participation_date_days));
-                for project in &page.records {
-                    parents.extend(dates_started_between(project, since, ctx.now));
-                }
-            }
-        }
-    }
-    Ok(parents)
+/// One parent's read: its records, none when the parent is gone, and the requests it took.
+struct Read {
+    records: Option<Vec<VomoRecord>>,
+    requests: u32,
 }
 
-/// Projects with a date that started in the last `participation_active_days`, read with their
-/// dates' starts.
-fn recent_dates_query(ctx: &RunContext<'_>) -> (&'static str, ListQuery, RecordSchema) {
-    let active_since = ctx.now - Duration::days(i64::from(ctx.passes.participation_active_days));
-    let stamp =
-        |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
-    let params = vec![
-        ("dates_after".to_owned(), stamp(active_since)),
-        ("dates_before".to_owned(), stamp(ctx.now)),
-    ];
-    let query = ListQuery { params, ..ListQuery::default() };
-    let fields = [("all_dates".to_owned(), FieldKind::Records, vec!["starts_at".to_owned()])];
-    ("projects", query, RecordSchema::with_parts(fields))
-}
-
-/// The ids of a project's dates that started in `[since, until]`.
-fn dates_started_between(
-    project: &VomoRecord,
-    since: chrono::DateTime<chrono::Utc>,
-    until: chrono::DateTime<chrono::Utc>,
-) -> Vec<u64> {
-    let Some(Value::Records(dates)) = project.values.first() else { return Vec::new() };
-    let started = |starts: &Option<String>| {
-        let at = starts.as_deref().and_then(|text| parse_timestamp(text).ok());
-        at.is_some_and(|at| since <= at && at <= until)
-    };
-    let recent = dates.iter().filter(|date| date.parts.first().is_some_and(started));
-    recent.filter_map(|date| u64::try_from(date.id).ok()).collect()
-}
-
-/// Every record below `parent`, or none when the parent is gone.
+/// Reads every record below `parent`; `held` says whether partner state holds live records
+/// below it.
 async fn children(
     ctx: &RunContext<'_>,
     nesting: Nesting,
     parent: u64,
-) -> Result<Option<Vec<VomoRecord>>, RunError> {
+    held: bool,
+) -> Result<Read, RunError> {
     let (vomo, target) = (ctx.vomo, &ctx.target);
+    let priority = Priority::Reconciliation;
     if let Nesting::Embedded { .. } = nesting {
-        let priority = Priority::Reconciliation;
-        return Ok(vomo.embedded(target.resource, parent, priority, target.schema).await?);
-    }
-    let mut listing =
-        vomo.list_below(target.resource, parent, Priority::Reconciliation, target.schema);
-    let mut records = Vec::new();
-    loop {
-        match listing.next_page().await {
-            Ok(Some(page)) => records.extend(page.records),
-            Ok(None) => return Ok(Some(records)),
-            Err(VomoError::Unexpected { status: 404, .. }) => return Ok(None),
-            Err(error) => return Err(error.into()),
+        let first = vomo.embedded(target.resource, parent, priority, target.schema).await?;
+        // An empty list would cancel every participant partner state holds for the date on
+        // the strength of one answer; a second read must agree before it is trusted.
+        if held && first.as_ref().is_some_and(Vec::is_empty) {
+            let second = vomo.embedded(target.resource, parent, priority, target.schema).await?;
+            return Ok(Read { records: second, requests: 2 });
         }
+        return Ok(Read { records: first, requests: 1 });
     }
+    let mut listing = vomo.list_below(target.resource, parent, priority, target.schema);
+    let (mut records, mut requests) = (Vec::new(), 0);
+    while let Some(page) = listing.next_page().await? {
+        requests += 1;
+        records.extend(page.records);
+    }
+    // The listing passes over a parent that answers 404, and says which it passed over.
+    if listing.gone().contains(&parent) {
+        return Ok(Read { records: None, requests: requests + 1 });
+    }
+    Ok(Read { records: Some(records), requests })
 }

@@ -36,9 +36,30 @@ pub struct Candidate {
     pub id: u64,
     /// The record it was listed below, for a nested resource.
     pub parent: Option<u64>,
-    /// Whether the read that lacked it was a whole read of its parent, which no detail fetch
-    /// could add to (a project date's participants).
-    pub gone: bool,
+    pub proof: Proof,
+}
+
+/// What confirms that a candidate is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// Its detail fetch, still to be made.
+    Detail,
+    /// Its parent's whole read lacked it, which no detail fetch could add to (a project date's
+    /// participants).
+    ParentRead,
+    /// Its parent answered 404: nothing below a parent that is gone exists.
+    ParentGone,
+}
+
+impl Proof {
+    /// The finding of a deletion this proof confirmed, when it is not a detail fetch's 404.
+    fn confirmed(self) -> Option<&'static str> {
+        match self {
+            Proof::Detail => None,
+            Proof::ParentRead => Some("confirmed: its parent no longer lists it"),
+            Proof::ParentGone => Some("confirmed: its parent is gone (404)"),
+        }
+    }
 }
 
 /// What the scan read and found.
@@ -213,7 +234,7 @@ fn note_candidate(version: PartnerVersion, scan: &mut Full, candidates: &mut Vec
     if !version.deleted {
         scan.partner_live += 1;
         scan.deletion_candidates += 1;
-        candidates.push(Candidate { id: version.id, parent: None, gone: false });
+        candidates.push(Candidate { id: version.id, parent: None, proof: Proof::Detail });
     }
 }
 
@@ -246,13 +267,13 @@ pub(super) async fn confirm_deletions(
         ctx.progress.stage("confirming deletions");
     }
     let target = &ctx.target;
-    for Candidate { id, parent, gone } in candidates {
-        let fetched = match gone {
-            true => Ok(Detail::Gone),
-            false => {
+    for Candidate { id, parent, proof } in candidates {
+        let fetched = match proof {
+            Proof::Detail => {
                 ctx.progress.detail();
                 missing_detail(ctx.vomo, target, id, parent).await
             }
+            Proof::ParentRead | Proof::ParentGone => Ok(Detail::Gone),
         };
         let detail = match fetched {
             Ok(detail) => detail,
@@ -270,8 +291,8 @@ pub(super) async fn confirm_deletions(
         };
         let outcome = detail_outcome(detail);
         let mut verdict = verdict_detected(id, ctx.plugin.classify_missing(id, outcome).await);
-        if gone && verdict.confirmed {
-            verdict.findings = vec![candidate_finding("confirmed: its parent no longer lists it")];
+        if let Some(detail) = proof.confirmed().filter(|_| verdict.confirmed) {
+            verdict.findings = vec![candidate_finding(detail)];
         }
         scan.deletions += u64::from(verdict.confirmed);
         sink.keep(vec![verdict]).await?;

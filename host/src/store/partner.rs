@@ -124,6 +124,30 @@ impl Store {
         })
     }
 
+    /// The parents partner state holds live records below, ascending; with `processed_since`,
+    /// only those below which a live record was processed at or after it.
+    pub async fn held_parents(
+        &self,
+        customer: &str,
+        resource: &str,
+        processed_since: Option<Micros>,
+    ) -> StoreResult<Vec<u64>> {
+        let doing = "listing the parents partner state holds records below";
+        let sql = "SELECT DISTINCT parent_id FROM partner_state WHERE customer = $1 \
+                   AND resource = $2 AND parent_id IS NOT NULL AND deleted_at IS NULL \
+                   AND processed_at >= $3 ORDER BY parent_id";
+        on_pool!(self, |pool| {
+            let ids: Vec<i64> = sqlx::query_scalar(sql)
+                .bind(customer)
+                .bind(resource)
+                .bind(processed_since.unwrap_or(Micros::MIN))
+                .fetch_all(pool)
+                .await
+                .map_err(query_error(doing))?;
+            Ok(ids.into_iter().map(|id| id as u64).collect())
+        })
+    }
+
     /// Up to `limit` versions of a customer's resource with ids above `after`, ascending,
     /// deleted ones included: what a full scan walks beside VOMO's listing.
     pub async fn partner_versions_after(

@@ -147,6 +147,7 @@ impl VomoClient {
                     query: query.clone(),
                     pending: VecDeque::new(),
                     current: None,
+                    gone: Vec::new(),
                 }));
             }
             _ => lister.next = Some(self.list_url(resource, query)),
@@ -477,6 +478,8 @@ struct Nested<'a> {
     pending: VecDeque<u64>,
     /// The parent being read, with its listing.
     current: Option<(u64, Lister<'a>)>,
+    /// Parents that answered 404 when their records were read.
+    gone: Vec<u64>,
 }
 
 /// A schema of no fields, for listings read for their ids alone.
@@ -498,6 +501,11 @@ impl<'a> Lister<'a> {
         Ok(Some(page))
     }
 
+    /// The parents that answered 404 when this listing read their records, in the order read.
+    pub fn gone(&self) -> &[u64] {
+        self.nested.as_ref().map_or(&[], |nested| nested.gone.as_slice())
+    }
+
     /// The next page as the listing shows it; for a nested resource, the next page of the next
     /// parent that has one. A parent deleted since its listing (404) has nothing left to list.
     async fn read_page(&mut self) -> Result<Option<Page>, VomoError> {
@@ -516,6 +524,7 @@ impl<'a> Lister<'a> {
                         tracing::info!(customer = %self.client.customer, resource = self.resource,
                             parent, "parent gone since it was listed; nothing below it to read");
                         nested.current = None;
+                        nested.gone.push(parent);
                     }
                     Err(error) => return Err(error),
                 }

@@ -33,6 +33,7 @@ both_backends!(
     partner_state_upserts_are_idempotent,
     partner_state_reads_only_the_ids_asked_for,
     partner_state_is_read_by_parent,
+    held_parents_are_those_with_live_records_processed_since,
     partner_state_is_sized_for_the_cadence_policy,
     deleted_records_leave_the_live_ids,
     partner_state_is_walked_in_id_order_deleted_rows_included,
@@ -84,6 +85,28 @@ async fn partner_state_is_read_by_parent(store: &Store) {
     store.upsert_partner_states(&[PartnerRow { updated_at: 20, ..moved }]).await.expect("move");
     let of_71 = store.partner_states_of_parent("acme", "participations", 71).await.expect("read");
     assert_eq!(of_71.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3], "a parent can change");
+}
+
+async fn held_parents_are_those_with_live_records_processed_since(store: &Store) {
+    let below = |id, parent, processed_at| PartnerRow {
+        parent,
+        processed_at,
+        resource: "participations".into(),
+        ..row(id, 10, "p")
+    };
+    let rows = [
+        below(1, Some(72), 5_000),
+        below(2, Some(70), 1_000),
+        below(3, Some(70), 9_000),
+        below(4, Some(71), 9_000),
+        below(5, None, 9_000),
+    ];
+    store.upsert_partner_states(&rows).await.expect("upsert");
+    store.mark_partner_deleted("acme", "participations", 4, 9_500).await.expect("deleted");
+    let held = |since| store.held_parents("acme", "participations", since);
+    assert_eq!(held(None).await.expect("read"), [70, 72], "live rows only, each parent once");
+    assert_eq!(held(Some(6_000)).await.expect("read"), [70], "a record processed since then");
+    assert_eq!(store.held_parents("acme", "users", None).await.expect("read"), Vec::<u64>::new());
 }
 
 async fn partner_state_upserts_are_idempotent(store: &Store) {

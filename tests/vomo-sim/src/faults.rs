@@ -1,4 +1,5 @@
-//! Injected faults of the customer API: server errors, cut connections, slowness, throttling.
+//! Injected faults of the customer API: server errors, cut connections, slowness, throttling,
+//! and a project date answering without its participants.
 
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -39,6 +40,15 @@ pub enum Fault {
         #[serde(default)]
         customer: Option<u32>,
     },
+    /// The next `count` answers at `path` (a project date, `/projects/date/{id}`) list no
+    /// participants, as a passing fault of VOMO's embedding would.
+    EmptyParticipants {
+        path: String,
+        #[serde(default = "one")]
+        count: u32,
+        #[serde(default)]
+        customer: Option<u32>,
+    },
     /// The next `count` requests of `customer` get a 429 with `Retry-After: retry_after`.
     Throttle {
         customer: u32,
@@ -68,6 +78,7 @@ pub struct Effects {
     pub throttle: Option<u64>,
     pub server_error: bool,
     pub drop_connection: bool,
+    pub empty_participants: bool,
 }
 
 /// The faults in force, consumed as requests match them.
@@ -152,6 +163,12 @@ fn apply(fault: &mut Fault, caller: u32, req_path: &str, req_page: u32, effects:
             *count -= 1;
             effects.drop_connection = true;
         }
+        Fault::EmptyParticipants { path, count, customer }
+            if for_caller(customer) && *count > 0 && path == req_path =>
+        {
+            *count -= 1;
+            effects.empty_participants = true;
+        }
         _ => {}
     }
 }
@@ -160,6 +177,7 @@ fn spent(fault: &Fault) -> bool {
     match fault {
         Fault::ServerError { count, .. }
         | Fault::DropConnection { count, .. }
+        | Fault::EmptyParticipants { count, .. }
         | Fault::Throttle { count, .. } => *count == 0,
         Fault::Slow { count, .. } => *count == Some(0),
     }
@@ -167,7 +185,7 @@ fn spent(fault: &Fault) -> bool {
 
 /// Parses the command-line form of a fault:
 /// `500:PATH:PAGE[:COUNT]`, `drop:PATH:PAGE[:COUNT]`, `slow:MS[:COUNT]`,
-/// `429:CUSTOMER:COUNT[:RETRY_AFTER]`.
+/// `429:CUSTOMER:COUNT[:RETRY_AFTER]`, `empty:PATH[:COUNT]`.
 impl FromStr for Fault {
     type Err = String;
 
@@ -211,7 +229,13 @@ impl FromStr for Fault {
                 let retry_after = number(3, "retry after")?.unwrap_or(1);
                 Ok(Fault::Throttle { customer, count, retry_after })
             }
-            _ => Err(format!("unknown fault `{spec}`: expected 500, drop, slow or 429")),
+            Some("empty") => {
+                let path = path()
+                    .ok_or_else(|| format!("fault `{spec}` needs a path like /projects/date/7"))?;
+                let count = small(number(2, "count")?, 1);
+                Ok(Fault::EmptyParticipants { path, count, customer: None })
+            }
+            _ => Err(format!("unknown fault `{spec}`: expected 500, drop, slow, 429 or empty")),
         }
     }
 }
@@ -239,6 +263,17 @@ mod tests {
         assert_eq!(book.effects(4, "/users", 1).throttle, Some(3));
         assert_eq!(book.effects(4, "/users", 1).throttle, Some(3));
         assert_eq!(book.effects(4, "/users", 1).throttle, None);
+    }
+
+    #[test]
+    fn empty_participants_hits_only_its_date_and_runs_out() {
+        let book = FaultBook::default();
+        book.inject("empty:/projects/date/7:2".parse().unwrap_or_else(|e: String| panic!("{e}")));
+        assert!(!book.effects(1, "/projects/date/8", 1).empty_participants);
+        assert!(book.effects(1, "/projects/date/7", 1).empty_participants);
+        assert!(book.effects(1, "/projects/date/7", 1).empty_participants);
+        assert!(!book.effects(1, "/projects/date/7", 1).empty_participants);
+        assert!(book.list().is_empty());
     }
 
     #[test]

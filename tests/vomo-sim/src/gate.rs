@@ -86,6 +86,9 @@ async fn admit(
     if effects.drop_connection {
         return (cut_short(response).await, Some("drop_connection"));
     }
+    if effects.empty_participants {
+        return (without_participants(response).await, Some("empty_participants"));
+    }
     let fault = effects.delay.map(|_| "slow");
     (response, fault)
 }
@@ -96,6 +99,22 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     let token = value.strip_prefix("Bearer ")?;
     let well_formed = !token.is_empty() && !token.contains(char::is_whitespace);
     well_formed.then_some(token)
+}
+
+/// Rewrites a project date's answer so that it lists no participants; any other answer is
+/// passed on as it was.
+async fn without_participants(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let Some(participants) = json.pointer_mut("/data/participants") else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    *participants = serde_json::Value::Array(Vec::new());
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json.to_string()))
 }
 
 /// Rewrites `response` so that its body streams half its bytes and then fails, which makes

@@ -77,7 +77,8 @@ struct Args {
     ticking_clock: bool,
     /// Inject a fault at start; repeatable. Forms: `500:PATH:PAGE[:COUNT]` (server error on a
     /// listing page), `drop:PATH:PAGE[:COUNT]` (connection cut mid-body),
-    /// `slow:MS[:COUNT]` (delay every request), `429:CUSTOMER:COUNT[:RETRY_AFTER]`.
+    /// `slow:MS[:COUNT]` (delay every request), `429:CUSTOMER:COUNT[:RETRY_AFTER]`,
+    /// `empty:PATH[:COUNT]` (a project date answering without its participants).
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<Fault>,
     /// Log filter, e.g. `info` or `vomo_sim=debug`.

@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use vomo_sim::{Control, ExternalFault, ExternalHandle, Fault, Resource};
 
-use crate::engine::{Target, poll, process};
+use crate::engine::{ParticipationWindow, Target, poll, process};
 use crate::store::now_micros;
 use crate::throttle::Priority;
 use crate::vomo::{ListQuery, VomoClient};
@@ -260,34 +261,45 @@ impl Scene<'_> {
         Ok(self.injected_in(Resource::FormCompletions, fault, &[completion]))
     }
 
-    /// A volunteer cancelled a sign-up for a project date that started in the last
-    /// `active_days`: the date no longer lists them, and nothing moves an `updated_at`.
-    pub fn participant_cancelled(&mut self, active_days: u32) -> anyhow::Result<Injected> {
-        let now = self.control.now();
-        let since = now - chrono::Duration::days(i64::from(active_days));
-        let projects = records_of(self.control, Resource::Projects, self.org);
-        let dates = projects.iter().flat_map(|project| dates_of(self.control, *project));
-        let recent = dates.filter_map(|date| {
-            let detail = self.control.record(Resource::ProjectDates, date)?;
-            let starts = detail.get("starts_at")?.as_str()?;
-            let starts: chrono::DateTime<chrono::Utc> = starts.parse().ok()?;
-            let first = detail.get("participants")?.as_array()?.first()?.clone();
-            (since <= starts && starts <= now).then_some((date, first))
-        });
-        let (date, participant) = recent
-            .into_iter()
-            .next()
-            .context("no project date of the customer started recently with a participant")?;
-        let id = |field: &str| participant.get(field).and_then(|id| id.as_u64()).unwrap_or(0);
-        let (user, record) = (id("user_id") as u32, id("id") as u32);
-        self.control.cancel_participant(date, user).context("cancelling a participation")?;
-        self.touched.push((Resource::ProjectDates, date));
-        Ok(Injected {
-            fault: "participant cancelled",
-            customer: self.target.customer.to_owned(),
-            resource: "participations".to_owned(),
-            ids: vec![u64::from(record)],
-        })
+    /// A volunteer cancelled a sign-up: the date no longer lists them, and nothing moves an
+    /// `updated_at`. The date is one the participation pass reads when it runs with `window`,
+    /// and the participant one partner state holds, so there is a cancellation to catch.
+    pub async fn participant_cancelled(
+        &mut self,
+        window: ParticipationWindow,
+    ) -> anyhow::Result<Injected> {
+        let t = &self.target;
+        for date in dates_read(self.control, self.org, window) {
+            if self.touched.contains(&(Resource::ProjectDates, date)) {
+                continue;
+            }
+            let detail = self.control.record(Resource::ProjectDates, date).unwrap_or_default();
+            let participants = detail.get("participants").and_then(|p| p.as_array());
+            for participant in participants.into_iter().flatten() {
+                let record = participant_id(participant, "id", date)?;
+                let held = t.store.partner_states(t.customer, "participations", &[record]).await?;
+                if held.first().is_none_or(|row| row.deleted_at.is_some()) {
+                    continue;
+                }
+                let user = participant_id(participant, "user_id", date)?;
+                let user = u32::try_from(user).context("a participant's `user_id` is too large")?;
+                self.control
+                    .cancel_participant(date, user)
+                    .context("cancelling a participation")?;
+                self.touched.push((Resource::ProjectDates, date));
+                return Ok(Injected {
+                    fault: "participant cancelled",
+                    customer: t.customer.to_owned(),
+                    resource: "participations".to_owned(),
+                    ids: vec![record],
+                });
+            }
+        }
+        anyhow::bail!(
+            "no project date the participation pass reads at {} lists a participant partner \
+             state holds",
+            window.until
+        )
     }
 
     /// The user left the organisation: gone from the listing, but the detail still answers.
@@ -310,9 +322,52 @@ pub fn records_of(control: &Control, resource: Resource, org: u32) -> Vec<u32> {
     (1..=count).filter(owned).filter(|id| control.record(resource, *id).is_some()).collect()
 }
 
+/// The dates of organisation `org` the participation pass reads with `window`, by project.
+pub fn dates_read(control: &Control, org: u32, window: ParticipationWindow) -> Vec<u32> {
+    let mut read = Vec::new();
+    for project in records_of(control, Resource::Projects, org) {
+        let detail = control.record(Resource::Projects, project).unwrap_or_default();
+        let dates = detail.get("all_dates").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+        let started = dates.iter().filter_map(|date| {
+            let starts = date.get("starts_at")?.as_str()?.parse::<DateTime<Utc>>().ok()?;
+            Some((u32::try_from(date.get("id")?.as_u64()?).ok()?, starts))
+        });
+        let started: Vec<(u32, DateTime<Utc>)> = started.collect();
+        if started.iter().any(|(_, starts)| window.activates(*starts)) {
+            let recent = started.iter().filter(|(_, starts)| window.reads(*starts));
+            read.extend(recent.map(|(date, _)| *date));
+        }
+    }
+    read
+}
+
+/// A participant's `field` as an id: VOMO's v1 sends some ids as strings.
+fn participant_id(participant: &serde_json::Value, field: &str, date: u32) -> anyhow::Result<u64> {
+    let value = participant.get(field);
+    let id = value.and_then(|id| id.as_u64().or_else(|| id.as_str()?.parse().ok()));
+    id.with_context(|| {
+        format!("a participant of project date {date} has no usable `{field}`: {participant}")
+    })
+}
+
 /// The ids of a project's live dates, as its detail lists them.
 pub fn dates_of(control: &Control, project: u32) -> Vec<u32> {
     let detail = control.record(Resource::Projects, project).unwrap_or_default();
     let dates = detail.get("all_dates").and_then(|d| d.as_array()).cloned().unwrap_or_default();
     dates.iter().filter_map(|d| d.get("id")?.as_u64()).map(|id| id as u32).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_participant_without_an_id_is_an_error_naming_the_field_not_id_0() {
+        let participant = json!({"user_id": "17", "role": "Volunteer"});
+        assert_eq!(participant_id(&participant, "user_id", 4).expect("a string id"), 17);
+        let error = participant_id(&participant, "id", 4).expect_err("no id").to_string();
+        assert!(error.contains("project date 4 has no usable `id`"), "{error}");
+        let zero = participant_id(&json!({"id": null}), "id", 4);
+        assert!(zero.is_err(), "a null id is no id");
+    }
 }
