@@ -12,8 +12,9 @@ use crate::query::Query;
 /// The platform's fixed page size.
 pub const PER_PAGE: usize = 15;
 
-/// Cached listings hold at most this many entries before the cache starts over.
-const CACHE_ENTRIES: usize = 512;
+/// Cached listings hold at most this many entries before the cache starts over: enough for a
+/// fleet of a few thousand customers, each listing its users at once.
+const CACHE_ENTRIES: usize = 8_192;
 
 /// Identifies one listing: which endpoint, for which caller, under which filter.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -31,6 +32,9 @@ type Entries = HashMap<ListKey, (u64, Arc<Vec<u32>>)>;
 #[derive(Debug, Default)]
 pub struct ListCache {
     entries: Mutex<Entries>,
+    /// Each organisation's user ids, ascending, at the store generation they were read at: a
+    /// customer's listing is built from its family's users, not from a scan of every user.
+    users_by_org: Mutex<Option<(u64, Arc<Vec<Vec<u32>>>)>>,
 }
 
 impl ListCache {
@@ -54,6 +58,24 @@ impl ListCache {
         }
         entries.insert(key, (generation, Arc::clone(&ids)));
         ids
+    }
+
+    /// Each organisation's user ids at store `generation`, indexed by org id, made with `build`
+    /// when stale.
+    pub fn users_by_org(
+        &self,
+        generation: u64,
+        build: impl FnOnce() -> Vec<Vec<u32>>,
+    ) -> Arc<Vec<Vec<u32>>> {
+        let mut index = self.users_by_org.lock().unwrap_or_else(|e| e.into_inner());
+        match index.as_ref() {
+            Some((made_at, by_org)) if *made_at == generation => Arc::clone(by_org),
+            _ => {
+                let by_org = Arc::new(build());
+                *index = Some((generation, Arc::clone(&by_org)));
+                by_org
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {

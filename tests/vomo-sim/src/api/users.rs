@@ -46,23 +46,41 @@ pub async fn list(
     let store = sim.read();
     let key =
         ListKey { endpoint: "users", caller: caller.org, scope: 0, filter: query.without_page() };
-    let ids = sim.lists.ids(key, store.generation(), || select(&store, caller.org, &filter));
+    let generation = store.generation();
+    let ids = sim.lists.ids(key, generation, || {
+        let by_org = sim.lists.users_by_org(generation, || users_by_org(&store));
+        select(&store, &by_org, caller.org, &filter)
+    });
     let ctx = sim.ctx(&store);
     Ok(raw_page_response(&sim, "/users", &query, page, &ids, |out, id| {
         users::write_user(out, &ctx, id)
     }))
 }
 
-fn select(store: &Store, org: u32, filter: &UserFilter) -> Vec<u32> {
-    let family = store.family_mask(org);
-    let ids = store.users.iter().enumerate().filter(|(_, user)| {
-        family[user.org as usize]
-            && listed(user)
-            && filter.window.admits(user.created, user.updated)
-    });
-    ids.map(|(index, _)| index as u32 + 1)
+fn select(store: &Store, by_org: &[Vec<u32>], org: u32, filter: &UserFilter) -> Vec<u32> {
+    let mut ids: Vec<u32> = store
+        .family(org)
+        .into_iter()
+        .flat_map(|member| by_org.get(member as usize).into_iter().flatten().copied())
+        .filter(|&id| {
+            let user = &store.users[id as usize - 1];
+            listed(user) && filter.window.admits(user.created, user.updated)
+        })
         .filter(|&id| matches_profile(store, id, filter))
-        .collect()
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Each organisation's user ids, ascending, indexed by org id.
+fn users_by_org(store: &Store) -> Vec<Vec<u32>> {
+    let mut by_org = vec![Vec::new(); store.orgs.len() + 1];
+    for (index, user) in store.users.iter().enumerate() {
+        if let Some(ids) = by_org.get_mut(user.org as usize) {
+            ids.push(index as u32 + 1);
+        }
+    }
+    by_org
 }
 
 fn matches_profile(store: &Store, id: u32, filter: &UserFilter) -> bool {
