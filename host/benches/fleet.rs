@@ -1,6 +1,7 @@
 //! A fleet's full reconciliation against the simulator with its rate limit on (3 requests a
-//! second per token): every customer's `users_full` at once, against one customer alone (the
-//! floor: its pages at 3 a second) and against running them one after another.
+//! second per token): every customer's `users_full` at once, started through the service's gate
+//! as the scheduler starts runs, against one customer alone (the floor: its pages at 3 a second)
+//! and against running them one after another.
 //!
 //! `cargo bench -p reconciler --bench fleet`; `FLEET_CUSTOMERS` (1,000) customers of
 //! `FLEET_USERS` (1,000) users each.
@@ -43,7 +44,7 @@ async fn fleet(customers: u32, users: u32) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut toml = format!(
         "store = \"sqlite://{}\"\n[vomo]\nbase_url = \"{}\"\nrequests_per_second = {}\n\
-         [external]\nbase_url = \"{}\"\n",
+         [external]\nbase_url = \"{}\"\n[schedule]\nconcurrent_runs = {customers}\n",
         dir.path().join("fleet.db").display(),
         sim.base_url(),
         limit.per_second,
@@ -64,21 +65,15 @@ async fn fleet(customers: u32, users: u32) {
 
     let full = Task::new("users", Pass::Full);
     let started = Instant::now();
-    service.run("c0", &full).await.expect("one customer");
+    service.start("c0", &full).expect("one customer");
+    service.gate.idle().await;
     let floor = started.elapsed();
 
     let started = Instant::now();
-    let mut runs = tokio::task::JoinSet::new();
     for index in 1..customers {
-        let (service, full) = (Arc::clone(&service), full.clone());
-        runs.spawn(
-            async move { service.run(&format!("c{index}"), &full).await.map(|s| s.checked) },
-        );
+        service.start(&format!("c{index}"), &full).expect("accepted");
     }
-    let mut checked = 0;
-    while let Some(run) = runs.join_next().await {
-        checked += run.expect("joined").expect("a run");
-    }
+    service.gate.idle().await;
     let fleet = started.elapsed();
     let sequential = floor * (customers - 1);
     println!(
@@ -97,9 +92,19 @@ async fn fleet(customers: u32, users: u32) {
         sequential.as_secs_f64(),
         sequential.as_secs_f64() / 3600.0
     );
-    println!("records checked                    {checked:>8}");
+    let totals = service.wiring.store.run_totals().await.expect("the runs");
+    let fleet_runs = totals.iter().filter(|t| t.customer != "c0");
+    let (checked, runs): (i64, i64) = fleet_runs
+        .inspect(|t| assert_eq!(t.outcome, "succeeded", "{t:?}"))
+        .fold((0, 0), |(checked, runs), t| (checked + t.checked, runs + t.runs));
+    println!("records checked                    {checked:>8} in {runs} runs");
+    let usage = reconciler::commands::usage::usage().expect("/proc tells");
+    println!(
+        "the whole process (simulator included) {:.1} s of CPU, peak {:.0} MiB",
+        usage.cpu_seconds, usage.peak_rss_mib
+    );
     let of_fleet: u64 = seeded[1..].iter().sum();
-    assert_eq!(checked, of_fleet, "every user of the fleet read");
+    assert_eq!(checked as u64, of_fleet, "every user of the fleet read");
 }
 
 /// Partner state as a healthy integration holds it: every user as VOMO shows it. Returns how

@@ -72,7 +72,8 @@ pub struct ScheduleSettings {
     /// Each customer's runs start at its own offset inside this many minutes after their
     /// cadence's slot, so customers sharing a cadence do not all start in the same minute.
     pub stagger_minutes: u32,
-    /// Runs in progress at once, across all customers.
+    /// Runs in progress at once, across all customers. A run spends most of its time waiting
+    /// for its token's rate budget, so a place costs little; the cap bounds the store's load.
     pub concurrent_runs: usize,
     /// How long runs in progress may go on once the service is told to stop; those still going
     /// then are interrupted.
@@ -86,7 +87,7 @@ impl Default for ScheduleSettings {
     fn default() -> Self {
         ScheduleSettings {
             stagger_minutes: 60,
-            concurrent_runs: 4,
+            concurrent_runs: 64,
             shutdown_grace_seconds: 30,
             policy: default_policy(),
         }

@@ -99,6 +99,13 @@ impl Gate {
         *self.inner.runs.borrow()
     }
 
+    /// Waits until every run accepted so far has ended, queued ones included.
+    pub async fn idle(&self) {
+        let mut runs = self.inner.runs.subscribe();
+        // The sender lives in `inner`, which this gate holds: waiting cannot fail.
+        let _ = runs.wait_for(|runs| *runs == 0).await;
+    }
+
     /// Stops: no run is accepted any more, runs waiting for a place never start, runs going
     /// get `grace` to end and are then interrupted. Returns once every run has ended.
     pub async fn stop(&self, grace: Duration) {
@@ -172,6 +179,19 @@ mod tests {
         gate.stop(Duration::from_secs(3600)).await;
         assert_eq!(seen.finished.load(Ordering::SeqCst), 3);
         assert_eq!(start(&gate, &seen, "users_full", 60), Err(Refused::Stopping));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_waits_for_every_run_accepted_queued_ones_too() {
+        let (gate, seen) = (Gate::new(1), Arc::new(Seen::default()));
+        for (task, takes) in [("users_full", 60), ("groups_full", 30)] {
+            start(&gate, &seen, task, takes).expect("accepted");
+        }
+        let started = Instant::now();
+        gate.idle().await;
+        assert_eq!(seen.finished.load(Ordering::SeqCst), 2);
+        assert_eq!(started.elapsed(), Duration::from_secs(90), "one after the other, one place");
+        start(&gate, &seen, "users_full", 60).expect("the gate still accepts runs");
     }
 
     #[tokio::test(start_paused = true)]
