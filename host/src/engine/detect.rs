@@ -8,7 +8,7 @@ use crate::store::{Micros, PartnerRow, PartnerVersion};
 use crate::vomo::VomoRecord;
 
 use super::context::{RunContext, RunError};
-use super::snapshot::{fingerprint, values_from_snapshot};
+use super::snapshot::{has_fingerprint, values_from_snapshot};
 
 /// One record the run found something about.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ pub fn is_unchanged(
     held.is_some_and(|held| {
         !held.deleted
             && held.updated_at == updated_at
-            && held.fingerprint == fingerprint(ctx.target.schema, &record.values)
+            && has_fingerprint(ctx.target.schema, &record.values, &held.fingerprint)
     })
 }
 
