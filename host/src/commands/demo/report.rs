@@ -111,31 +111,44 @@ fn repaired(fault: &Injected, control: &Control, crm: &ExternalHandle) -> bool {
     })
 }
 
-/// The report as a table for people.
+fn caught_by(fault: &FaultReport) -> &str {
+    fault.caught_by.as_deref().unwrap_or("MISSED")
+}
+
+/// The report as a table for people, each column as wide as its longest entry.
 pub fn render(report: &DemoReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{:<52} {:<9} {:<18} action", "failure", "customer", "caught by");
+    let fault_width = report.faults.iter().map(|f| f.fault.len()).max().unwrap_or(0).max(7);
+    let caught_width = report.faults.iter().map(|f| caught_by(f).len()).max().unwrap_or(0);
+    let caught_width = caught_width.max(9);
+    let _ = writeln!(
+        out,
+        "{:<fault_width$} {:<9} {:<caught_width$} action",
+        "failure", "customer", "caught by"
+    );
     for fault in &report.faults {
-        let caught = fault.caught_by.as_deref().unwrap_or("MISSED");
         let action = fault.action.as_deref().unwrap_or("-");
         let repaired = if fault.repaired { "" } else { " [not repaired]" };
         let _ = writeln!(
             out,
-            "{:<52} {:<9} {:<18} {action}{repaired}",
-            fault.fault, fault.customer, caught
+            "{:<fault_width$} {:<9} {:<caught_width$} {action}{repaired}",
+            fault.fault,
+            fault.customer,
+            caught_by(fault)
         );
     }
     let _ = writeln!(out);
+    let task_width = report.runs.iter().map(|run| run.task.len()).max().unwrap_or(0).max(4);
     let _ = writeln!(
         out,
-        "{:<18} {:<9} {:>7} {:>5} {:>8} {:>7} {:>8}",
+        "{:<task_width$} {:<9} {:>7} {:>5} {:>8} {:>7} {:>8}",
         "task", "customer", "checked", "gaps", "actions", "breaker", "requests"
     );
     for run in &report.runs {
         let breaker = if run.breaker.is_some() { "open" } else { "closed" };
         let _ = writeln!(
             out,
-            "{:<18} {:<9} {:>7} {:>5} {:>8} {:>7} {:>8}",
+            "{:<task_width$} {:<9} {:>7} {:>5} {:>8} {:>7} {:>8}",
             run.task,
             run.customer,
             run.checked,
