@@ -4,6 +4,7 @@
 
 mod raise;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -40,9 +41,9 @@ impl Webhook {
         Ok(Webhook { url, secret, http })
     }
 
-    /// Posts `alert`, retrying twice; says why when every attempt failed.
-    pub async fn deliver(&self, alert: &Alert) -> Result<(), String> {
-        let body = body(alert);
+    /// Posts `alert`, raised `count` times, retrying twice; says why when every attempt failed.
+    pub async fn deliver(&self, alert: &Alert, count: usize) -> Result<(), String> {
+        let body = body(alert, count);
         let signature = format!("sha256={}", sign(self.secret.as_bytes(), body.as_bytes()));
         let mut waits = RETRIES.iter();
         loop {
@@ -74,7 +75,7 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
     mac.finalize().into_bytes().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn body(alert: &Alert) -> String {
+fn body(alert: &Alert, count: usize) -> String {
     let at = chrono::DateTime::from_timestamp_micros(alert.created_at).unwrap_or_default();
     json!({
         "type": "alert",
@@ -83,18 +84,22 @@ fn body(alert: &Alert) -> String {
         "severity": alert.severity,
         "kind": alert.kind,
         "message": alert.message,
+        "count": count,
         "created_at": at.to_rfc3339(),
     })
     .to_string()
 }
 
-/// Logs each alert and posts it to `webhook`; a delivery that fails is logged, never fatal.
+/// Logs each distinct alert once and posts it to `webhook` with how many times it was raised: a
+/// run whose plugin alerts on every record it repairs sends one post, not thousands. A delivery
+/// that fails is logged, never fatal.
 pub async fn send(webhook: Option<&Webhook>, alerts: &[Alert]) {
-    for alert in alerts {
+    for (alert, count) in distinct(alerts) {
         tracing::warn!(customer = %alert.customer, run_id = alert.run_id,
-            severity = %alert.severity, kind = %alert.kind, message = %alert.message, "alert");
+            severity = %alert.severity, kind = %alert.kind, count, message = %alert.message,
+            "alert");
         if let Some(webhook) = webhook
-            && let Err(error) = webhook.deliver(alert).await
+            && let Err(error) = webhook.deliver(alert, count).await
         {
             tracing::error!(customer = %alert.customer, kind = %alert.kind, %error,
                 "alert not delivered");
@@ -102,9 +107,38 @@ pub async fn send(webhook: Option<&Webhook>, alerts: &[Alert]) {
     }
 }
 
+/// The alerts that differ in customer, run, severity, kind or message, in the order first
+/// raised, each with how many times it was.
+fn distinct(alerts: &[Alert]) -> Vec<(&Alert, usize)> {
+    let mut distinct: Vec<(&Alert, usize)> = Vec::new();
+    let mut index: HashMap<_, usize> = HashMap::new();
+    for alert in alerts {
+        let key = (&alert.customer, alert.run_id, &alert.severity, &alert.kind, &alert.message);
+        match index.get(&key) {
+            Some(&at) => distinct[at].1 += 1,
+            None => {
+                index.insert(key, distinct.len());
+                distinct.push((alert, 1));
+            }
+        }
+    }
+    distinct
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identical_alerts_are_delivered_once_with_their_count() {
+        let alert = |message: &str| Alert::now("acme", Some(7), "low", "plugin", message.into());
+        let alerts = [alert("group re-parented"), alert("renamed"), alert("group re-parented")];
+        let distinct = distinct(&alerts);
+        let seen: Vec<(&str, usize)> =
+            distinct.iter().map(|(alert, count)| (alert.message.as_str(), *count)).collect();
+        assert_eq!(seen, [("group re-parented", 2), ("renamed", 1)]);
+        assert!(body(distinct[0].0, 2).contains("\"count\":2"));
+    }
 
     #[test]
     fn signatures_are_the_hex_hmac_sha256_of_the_body() {

@@ -236,6 +236,11 @@ async fn detect_and_act(
     if let Some(audit) = &found.audit {
         audit_alert(ctx, run_id, audit).await?;
     }
+    if sink.silent.records > 0 {
+        let message = sink.silent.message(&task.to_string());
+        let alert = Alert::now(ctx.target.customer, Some(run_id), "low", "silent_changes", message);
+        store.add_alert(&alert).await?;
+    }
     match &summary.breaker {
         Some(trip) => hold_alert(ctx, task, run_id, trip, released).await?,
         // Only what this run journaled: an action whose key an earlier run already journaled

@@ -4,6 +4,9 @@
 //! Nothing a pass detects waits in memory for the end of the run, so a run's memory stays flat
 //! however much it finds.
 
+use std::collections::BTreeMap;
+
+use crate::bindings::{Finding, FindingKind};
 use crate::store::{ActionState, FindingRow, JournalEntry, RunId, StoreError, now_micros};
 
 use super::breaker::Tally;
@@ -18,6 +21,38 @@ const FLUSH: usize = 1_000;
 /// a million-user dry run listing every one would keep them all in memory.
 pub const LISTED: usize = 1_000;
 
+/// The records a run found changed without moving `updated_at`: one alert for the run names
+/// them by field, rather than one per record.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Silent {
+    pub records: u64,
+    pub by_field: BTreeMap<String, u64>,
+}
+
+impl Silent {
+    fn count(&mut self, findings: &[Finding]) {
+        let mut any = false;
+        for finding in findings {
+            if let FindingKind::SilentChange(drift) = &finding.kind {
+                *self.by_field.entry(drift.field.clone()).or_default() += 1;
+                any = true;
+            }
+        }
+        self.records += u64::from(any);
+    }
+
+    /// The alert's message for a run of `task`.
+    pub fn message(&self, task: &str) -> String {
+        let fields: Vec<String> =
+            self.by_field.iter().map(|(field, count)| format!("{field} {count}")).collect();
+        let records = match self.records {
+            1 => "1 record".to_owned(),
+            n => format!("{n} records"),
+        };
+        format!("{task}: {records} changed without moving `updated_at` ({})", fields.join(", "))
+    }
+}
+
 /// Receives what a pass detects, a batch at a time.
 pub struct Sink<'a> {
     ctx: &'a RunContext<'a>,
@@ -26,6 +61,8 @@ pub struct Sink<'a> {
     pub tally: Tally,
     /// Records the plugin could not judge.
     pub plugin_failures: u64,
+    /// Records that changed without moving `updated_at`, and their silent changes by field.
+    pub silent: Silent,
     /// The first [`LISTED`] actions the run plans, as a dry run lists them.
     pub planned: Vec<PlannedAction>,
     /// Every action the run plans, listed or not.
@@ -41,6 +78,7 @@ impl<'a> Sink<'a> {
             run_id,
             tally: Tally::default(),
             plugin_failures: 0,
+            silent: Silent::default(),
             planned: Vec::new(),
             planned_count: 0,
             findings: Vec::new(),
@@ -57,6 +95,7 @@ impl<'a> Sink<'a> {
             for field in item.findings.iter().filter_map(drifted_field) {
                 *self.tally.drift_by_field.entry(field.to_owned()).or_default() += 1;
             }
+            self.silent.count(&item.findings);
             self.findings.extend(findings::rows(resource, item));
         }
         let (entries, planned) =
@@ -91,5 +130,39 @@ impl<'a> Sink<'a> {
             self.staged.clear();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::{FieldDrift, Severity, Value};
+
+    fn silent(field: &str) -> Finding {
+        let drift =
+            FieldDrift { field: field.to_owned(), expected: Value::Null, actual: Value::Null };
+        Finding {
+            kind: FindingKind::SilentChange(drift),
+            severity: Severity::Low,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn silent_changes_are_counted_by_record_and_by_field() {
+        let mut counted = Silent::default();
+        counted.count(&[silent("phone"), silent("email")]);
+        counted.count(&[silent("phone")]);
+        let missed = Finding {
+            kind: FindingKind::MissedCreate,
+            severity: Severity::Low,
+            detail: String::new(),
+        };
+        counted.count(&[missed]);
+        assert_eq!(counted.records, 2);
+        assert_eq!(
+            counted.message("users_full"),
+            "users_full: 2 records changed without moving `updated_at` (email 1, phone 2)"
+        );
     }
 }

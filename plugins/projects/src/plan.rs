@@ -6,14 +6,15 @@ use vomo_plugin_sdk::{Action, Finding, FindingKind, Severity};
 use crate::SCHEDULE;
 
 /// The standard plan: a missed or silent change is reprocessed, which sends the project with its
-/// current dates downstream. A schedule that changed silently raises a low alert naming the
-/// dates, since removed dates take their sign-ups with them.
+/// current dates downstream. A schedule that changed silently raises a low alert of its own
+/// naming the dates, since removed dates take their sign-ups with them; other silent changes are
+/// left to the host's alert for the run.
 pub fn actions(findings: &[Finding]) -> Vec<Action> {
     with_silent_alert(findings, "project", |finding| match &finding.kind {
         FindingKind::SilentChange(drift) if drift.field == SCHEDULE => {
             let message = format!("project schedule changed silently: {}", finding.detail);
-            alert(Severity::Low, &message)
+            Some(alert(Severity::Low, &message))
         }
-        _ => alert(Severity::Low, "project fields changed without moving `updated_at`"),
+        _ => None,
     })
 }

@@ -5,26 +5,21 @@ use crate::{Action, Alert, Finding, FindingKind, Severity};
 
 /// Proposes at most one action of each kind for the findings of one record of `noun`s.
 ///
-/// A missed create or update, or a silent change, is reprocessed; a silent change also raises a
-/// low alert, since polling cannot explain it. External drift or a missing external copy is
-/// pushed again. A deletion candidate is held for the host to confirm with its detail fetch.
+/// A missed create or update, or a silent change, is reprocessed. A silent change raises no alert
+/// of its own: the host raises one per run, counting the run's silent changes by field, so a
+/// thousand users drifting at once are one alert and not a thousand. External drift or a missing
+/// external copy is pushed again. A deletion candidate is held for the host to confirm with its
+/// detail fetch.
 pub fn standard(findings: &[Finding], noun: &str) -> Vec<Action> {
-    let silent = |finding: &Finding| {
-        let field = match &finding.kind {
-            FindingKind::SilentChange(drift) => drift.field.as_str(),
-            _ => "",
-        };
-        alert(Severity::Low, &format!("{noun} field `{field}` changed without a visible update"))
-    };
-    with_silent_alert(findings, noun, silent)
+    with_silent_alert(findings, noun, |_| None)
 }
 
-/// [`standard`], with the alert a silent change raises chosen by `silent` (a re-parented group
-/// deserves more attention than a renamed one).
+/// [`standard`], with an alert of the plugin's own for a silent change where `silent` gives one
+/// (a re-parented group deserves attention of its own).
 pub fn with_silent_alert(
     findings: &[Finding],
     noun: &str,
-    silent: impl Fn(&Finding) -> Action,
+    silent: impl Fn(&Finding) -> Option<Action>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     for finding in findings {
@@ -32,7 +27,10 @@ pub fn with_silent_alert(
             FindingKind::MissedCreate | FindingKind::MissedUpdate => Action::Reprocess,
             FindingKind::SilentChange(_) => {
                 add_once(&mut actions, Action::Reprocess);
-                silent(finding)
+                match silent(finding) {
+                    Some(alert) => alert,
+                    None => continue,
+                }
             }
             FindingKind::MissingFromExternal | FindingKind::ExternalDrift(_) => {
                 Action::PushExternal
@@ -76,7 +74,7 @@ mod tests {
     }
 
     #[test]
-    fn each_action_is_planned_once_and_a_silent_change_also_alerts() {
+    fn each_action_is_planned_once_and_a_silent_change_alerts_only_where_asked() {
         let drift =
             FieldDrift { field: "hours".into(), expected: Value::Null, actual: Value::Null };
         let findings = [
@@ -85,9 +83,11 @@ mod tests {
             finding(FindingKind::MissingFromExternal),
         ];
         let actions = standard(&findings, "participation");
-        let alert =
-            alert(Severity::Low, "participation field `hours` changed without a visible update");
-        assert_eq!(actions, vec![Action::Reprocess, alert, Action::PushExternal]);
+        assert_eq!(actions, vec![Action::Reprocess, Action::PushExternal]);
+
+        let moved = alert(Severity::Medium, "hours moved");
+        let asked = with_silent_alert(&findings, "participation", |_| Some(moved.clone()));
+        assert_eq!(asked, vec![Action::Reprocess, moved, Action::PushExternal]);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The rule plugin for VOMO users: what to compare, what a difference means, what to do about it.
 
 mod classify;
-mod plan;
 
 use vomo_plugin_sdk::compare::{compare_sides, compared_fields};
 use vomo_plugin_sdk::{Action, FieldRule, MissingVerdict, Rule, RuleError, TaskKind, host};
@@ -67,7 +66,7 @@ impl Guest for Users {
     }
 
     fn plan(findings: Vec<Finding>) -> Result<Vec<Action>, RuleError> {
-        Ok(plan::actions(&findings))
+        Ok(vomo_plugin_sdk::plan::standard(&findings, "user"))
     }
 
     fn classify_missing(id: u64, outcome: DetailOutcome) -> Result<MissingVerdict, RuleError> {
