@@ -193,10 +193,12 @@ pub(crate) fn config(
             base_url: vomo.to_owned(),
             requests_per_second: 1_000.0,
             concurrent_customers: 2,
+            ca_file: None,
         },
         external: Some(reconciler::config::ExternalConfig {
             base_url: crm.to_owned(),
             token_env: None,
+            ca_file: None,
         }),
         thresholds,
         passes: PassSettings { audit_sample_fraction: 1.0, ..PassSettings::default() },
