@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::http::ExtraRoots;
 use crate::vomo::Token;
 
 /// The whole configuration.
@@ -179,6 +180,9 @@ pub struct VomoConfig {
     /// Customers served at once.
     #[serde(default = "default_concurrency")]
     pub concurrent_customers: usize,
+    /// A PEM file of root certificates trusted besides the system's, for VOMO reached through
+    /// a private CA or a TLS-inspecting proxy.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// How to reach the customers' external system.
@@ -188,6 +192,8 @@ pub struct ExternalConfig {
     pub base_url: String,
     /// An environment variable holding the external system's bearer token, if it needs one.
     pub token_env: Option<String>,
+    /// A PEM file of root certificates trusted besides the system's, as `vomo.ca_file`.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// When a run finds too much, and what counts as unhealthy. Defaults are the playbook's.
@@ -280,31 +286,46 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Reads and checks the file at `path`.
+    /// Reads and checks the file at `path`; the files it names are beside it.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let mut config = Self::parse(&text)
-            .map_err(|reason| ConfigError::Invalid { path: path.to_owned(), reason })?;
         // Relative files are relative to the configuration, not to wherever we were started.
         let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse_beside(&text, base)
+            .map_err(|reason| ConfigError::Invalid { path: path.to_owned(), reason })
+    }
+
+    /// Parses and checks configuration text; the files it names are relative to the working
+    /// directory.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        Self::parse_beside(text, Path::new(""))
+    }
+
+    fn parse_beside(text: &str, base: &Path) -> Result<Config, String> {
+        let mut config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.check()?;
+
         let beside = |file: &mut PathBuf| {
             if file.is_relative() {
                 *file = base.join(&*file);
             }
         };
         config.plugins.values_mut().for_each(beside);
+        config.vomo.ca_file.iter_mut().for_each(beside);
+        if let Some(external) = &mut config.external {
+            external.ca_file.iter_mut().for_each(beside);
+        }
         for customer in &mut config.customers {
             customer.token_file.iter_mut().for_each(beside);
             customer.plugins.values_mut().for_each(beside);
         }
-        Ok(config)
-    }
 
-    /// Parses and checks configuration text.
-    pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
-        config.check()?;
+        // Read now so that a CA file that cannot serve fails the start, not the first run.
+        config.vomo.roots()?;
+        if let Some(external) = &config.external {
+            external.roots()?;
+        }
         Ok(config)
     }
 
@@ -357,6 +378,27 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+impl VomoConfig {
+    /// The roots VOMO's certificate is checked against besides the system's: `ca_file`'s.
+    pub fn roots(&self) -> Result<ExtraRoots, String> {
+        extra_roots("vomo.ca_file", self.ca_file.as_deref())
+    }
+}
+
+impl ExternalConfig {
+    /// The roots the external system's certificate is checked against besides the system's.
+    pub fn roots(&self) -> Result<ExtraRoots, String> {
+        extra_roots("external.ca_file", self.ca_file.as_deref())
+    }
+}
+
+fn extra_roots(setting: &str, file: Option<&Path>) -> Result<ExtraRoots, String> {
+    match file {
+        Some(file) => ExtraRoots::read(file).map_err(|reason| format!("`{setting}`: {reason}")),
+        None => Ok(ExtraRoots::default()),
     }
 }
 
@@ -525,6 +567,42 @@ mod tests {
         std::fs::write(&path, text).expect("write");
         let config = Config::load(&path).expect("loads");
         assert_eq!(config.customers[0].token().expect("token").expose(), "t0k3n");
+    }
+
+    #[test]
+    fn a_relative_ca_file_is_read_beside_the_configuration() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ca = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("a CA");
+        std::fs::write(dir.path().join("ca.pem"), ca.cert.pem()).expect("write");
+        let text = "[vomo]\nca_file = \"ca.pem\"\n[external]\nbase_url = \"https://crm\"\n\
+                    ca_file = \"ca.pem\"\n";
+        let path = dir.path().join("reconciler.toml");
+        std::fs::write(&path, text).expect("write");
+        let config = Config::load(&path).expect("loads");
+        assert_eq!(config.vomo.ca_file, Some(dir.path().join("ca.pem")));
+        assert!(config.external.expect("external").roots().is_ok());
+    }
+
+    #[test]
+    fn a_ca_file_missing_or_not_pem_fails_the_load_naming_setting_and_path() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("reconciler.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).expect("write");
+            Config::load(&path).expect_err("refused").to_string()
+        };
+
+        let missing = load("[vomo]\nca_file = \"absent.pem\"\n");
+        assert!(missing.contains("`vomo.ca_file`"), "{missing}");
+        let absent = dir.path().join("absent.pem").display().to_string();
+        assert!(missing.contains(&format!("cannot read `{absent}`")), "{missing}");
+
+        std::fs::write(dir.path().join("notes.txt"), "not a certificate\n").expect("write");
+        let external = "[vomo]\n[external]\nbase_url = \"https://crm\"\nca_file = \"notes.txt\"\n";
+        let not_pem = load(external);
+        assert!(not_pem.contains("`external.ca_file`"), "{not_pem}");
+        let shown = dir.path().join("notes.txt").display().to_string();
+        assert!(not_pem.contains(&format!("`{shown}` holds no PEM certificate")), "{not_pem}");
     }
 
     #[test]

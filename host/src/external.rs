@@ -9,6 +9,7 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{StatusCode, Url};
 use serde_json::Value as Json;
 
+use crate::http::{self, Trust};
 use crate::vomo::Token;
 
 /// How the external system answered a push.
@@ -40,7 +41,17 @@ pub struct ExternalClient {
 }
 
 impl ExternalClient {
+    /// A client trusting the system's roots.
     pub fn new(base_url: &str, token: Option<&Token>) -> Result<Self, ExternalError> {
+        Self::with_trust(base_url, token, &Trust::system())
+    }
+
+    /// A client verifying the external system's certificate as `trust` says.
+    pub fn with_trust(
+        base_url: &str,
+        token: Option<&Token>,
+        trust: &Trust,
+    ) -> Result<Self, ExternalError> {
         let bad = |reason: String| ExternalError::BadUrl { url: base_url.to_owned(), reason };
         let base = Url::parse(base_url.trim_end_matches('/')).map_err(|e| bad(e.to_string()))?;
         let authorization = match token {
@@ -52,7 +63,7 @@ impl ExternalClient {
             }
             None => None,
         };
-        let http = reqwest::Client::builder()
+        let http = http::builder(trust)
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| bad(e.to_string()))?;
@@ -134,7 +145,7 @@ impl ExternalClient {
         let unreachable = |e: reqwest::Error| ExternalError::Unreachable {
             resource: resource.to_owned(),
             id: id.to_string(),
-            reason: e.to_string(),
+            reason: http::failure(&e),
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();

@@ -22,6 +22,7 @@
 //! - [`engine`]: what a run does with records: polling, the incremental, full and audit passes,
 //!   the circuit breaker, the action journal and its executor.
 //! - [`external`]: the connector to a customer's external system.
+//! - [`http`]: every outgoing HTTP client: TLS through rustls, the roots each one trusts.
 //! - [`service`]: the host as a long-lived service: one run of a customer's task, shared by the
 //!   scheduler and the API.
 //! - [`schedule`]: when each customer's tasks run: cadences, staggering, a cap on runs at once.
@@ -40,6 +41,7 @@ pub mod engine;
 pub mod external;
 pub mod gate;
 pub mod health;
+pub mod http;
 pub mod layers;
 pub mod metrics;
 pub mod notify;

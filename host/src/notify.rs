@@ -11,6 +11,7 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
+use crate::http::{self, Trust};
 use crate::store::Alert;
 
 pub use raise::{health_alerts, plugin_quarantined, run_failed};
@@ -34,7 +35,7 @@ impl Webhook {
     pub fn new(url: &str, secret: String) -> Result<Webhook, String> {
         let url =
             reqwest::Url::parse(url).map_err(|e| format!("alerts.webhook_url `{url}`: {e}"))?;
-        let http = reqwest::Client::builder()
+        let http = http::builder(&Trust::system())
             .timeout(Duration::from_secs(3))
             .build()
             .map_err(|e| e.to_string())?;
@@ -58,7 +59,9 @@ impl Webhook {
             let failure = match sent {
                 Ok(answer) if answer.status().is_success() => return Ok(()),
                 Ok(answer) => format!("the webhook answered {}", answer.status()),
-                Err(error) => format!("the webhook could not be reached: {error}"),
+                Err(error) => {
+                    format!("the webhook could not be reached: {}", http::failure(&error))
+                }
             };
             match waits.next() {
                 Some(wait) => tokio::time::sleep(*wait).await,

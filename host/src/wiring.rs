@@ -12,6 +12,7 @@ use crate::builtin;
 use crate::config::{Config, CustomerConfig};
 use crate::engine::Pass;
 use crate::external::ExternalClient;
+use crate::http::Trust;
 use crate::runtime::{CallMeter, Plugin, PluginEngine, PluginWorker, RuntimeLimits};
 use crate::store::Store;
 use crate::throttle::{Budgets, RateBudget};
@@ -24,6 +25,10 @@ pub struct Wiring {
     pub engine: PluginEngine,
     pub budgets: Budgets,
     pub retry: RetryPolicy,
+    /// The roots VOMO's and the external system's certificates are checked against, each
+    /// read once rather than for every client.
+    vomo_trust: Trust,
+    external_trust: Trust,
 }
 
 /// A resource's rules: the plugin and the record schema its description declares.
@@ -44,8 +49,15 @@ impl Rules {
 }
 
 impl Wiring {
-    /// Opens the store (migrating it) and the plugin engine.
+    /// Opens the store (migrating it) and the plugin engine, and reads the roots the
+    /// configuration adds.
     pub async fn open(config: Config, cache_dir: &Path) -> anyhow::Result<Wiring> {
+        let vomo_trust = Trust::with_roots(&config.vomo.roots().map_err(anyhow::Error::msg)?);
+        let external_roots = match &config.external {
+            Some(external) => external.roots().map_err(anyhow::Error::msg)?,
+            None => Default::default(),
+        };
+        let external_trust = Trust::with_roots(&external_roots);
         let store = Store::open(&config.store).await?;
         let engine = PluginEngine::new(RuntimeLimits::default(), cache_dir)?;
         Ok(Wiring {
@@ -54,6 +66,8 @@ impl Wiring {
             engine,
             budgets: Budgets::default(),
             retry: RetryPolicy::default(),
+            vomo_trust,
+            external_trust,
         })
     }
 
@@ -88,15 +102,16 @@ impl Wiring {
     ) -> anyhow::Result<(VomoClient, Arc<RateBudget>)> {
         let rate = self.config.vomo.requests_per_second;
         let budget = self.budgets.for_token(token.expose(), || RateBudget::per_second(rate));
-        let client = VomoClient::new(ClientConfig {
+        let reach = ClientConfig {
             base_url: self.config.vomo.base_url.clone(),
             customer: customer.id.clone(),
             token,
             budget: Arc::clone(&budget),
             retry: self.retry.clone(),
             timeout: Duration::from_secs(60),
-        })
-        .with_context(|| format!("customer `{}`", customer.id))?;
+        };
+        let client = VomoClient::with_trust(reach, &self.vomo_trust)
+            .with_context(|| format!("customer `{}`", customer.id))?;
         Ok((client, budget))
     }
 
@@ -113,7 +128,7 @@ impl Wiring {
             })?)),
             None => None,
         };
-        Ok(ExternalClient::new(&external.base_url, token.as_ref())?)
+        Ok(ExternalClient::with_trust(&external.base_url, token.as_ref(), &self.external_trust)?)
     }
 
     /// A warm instance of `plugin` for `customer`, with its settings for the resource, on a

@@ -225,10 +225,12 @@ fn config(vomo: &str, external: &str, db: &Path) -> Config {
             base_url: vomo.to_owned(),
             requests_per_second: 1_000.0,
             concurrent_customers: 3,
+            ca_file: None,
         },
         external: Some(crate::config::ExternalConfig {
             base_url: external.to_owned(),
             token_env: None,
+            ca_file: None,
         }),
         thresholds: Default::default(),
         passes: PassSettings { audit_sample_fraction: 1.0, ..PassSettings::default() },

@@ -123,7 +123,7 @@ pub async fn full(ctx: &RunContext<'_>, sink: &mut Sink<'_>) -> Result<Full, Run
             Err(error) => {
                 // A failed run keeps on record what the pages it did read showed.
                 judge_changed(ctx, sink, &mut changed).await?;
-                return Err(error.into());
+                return Err(error);
             }
         };
         scan.pages += 1;

@@ -19,6 +19,7 @@ use super::page::{Page, RecordSchema, VomoRecord, parse_detail, parse_embedded, 
 use super::quirks::coerce_field;
 use super::retry::RetryPolicy;
 use super::token::Token;
+use crate::http::{self, Trust};
 use crate::throttle::{Priority, RateBudget};
 
 /// The longest `Retry-After` honoured; a longer one is capped, so one odd answer cannot hold a
@@ -74,7 +75,13 @@ pub struct VomoClient {
 }
 
 impl VomoClient {
+    /// A client trusting the system's roots.
     pub fn new(config: ClientConfig) -> Result<Self, VomoError> {
+        Self::with_trust(config, &Trust::system())
+    }
+
+    /// A client verifying VOMO's certificate as `trust` says.
+    pub fn with_trust(config: ClientConfig, trust: &Trust) -> Result<Self, VomoError> {
         let bad_url =
             |reason: String| VomoError::BadBaseUrl { url: config.base_url.clone(), reason };
         let mut base = Url::parse(config.base_url.trim_end_matches('/'))
@@ -87,7 +94,7 @@ impl VomoClient {
         let mut authorization = HeaderValue::from_str(&format!("Bearer {}", config.token.expose()))
             .map_err(|_| bad_url("the token holds characters a header cannot carry".to_owned()))?;
         authorization.set_sensitive(true);
-        let http = reqwest::Client::builder()
+        let http = http::builder(trust)
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(10))
             .build()
@@ -359,7 +366,11 @@ impl VomoClient {
             self.requests.fetch_add(1, Ordering::Relaxed);
             let request = self.http.get(url.clone()).header(AUTHORIZATION, &self.authorization);
             let failure = match request.send().await {
-                Err(error) => format!("request failed: {error}"),
+                Err(error) => match http::untrusted(&error) {
+                    // Retries meet the same certificate: only the configuration can mend it.
+                    Some(reason) => return Err(self.untrusted(url, reason)),
+                    None => format!("request failed: {error}"),
+                },
                 Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS => {
                     rate_limited += 1;
                     let wait = retry_after(response.headers()).unwrap_or(Duration::from_secs(1));
@@ -411,6 +422,11 @@ impl VomoClient {
             page,
             reason,
         }
+    }
+
+    fn untrusted(&self, url: &Url, reason: String) -> VomoError {
+        let host = url.host_str().unwrap_or_default().to_owned();
+        VomoError::Untrusted { customer: self.customer.clone(), host, reason }
     }
 
     fn gave_up(&self, resource: &str, page: u32, attempts: u32, reason: &str) -> VomoError {

@@ -18,6 +18,11 @@ pub enum VomoError {
     MalformedPage { customer: String, resource: String, page: u32, reason: String },
     #[error("VOMO answered {status} for `{resource}` of customer `{customer}`: {message}")]
     Unexpected { customer: String, resource: String, status: u16, message: String },
+    #[error(
+        "the certificate of `{host}` was not trusted for customer `{customer}` ({reason}); \
+         if a private CA or a TLS-inspecting proxy signed it, name its PEM in `vomo.ca_file`"
+    )]
+    Untrusted { customer: String, host: String, reason: String },
     #[error("invalid VOMO base URL `{url}`: {reason}")]
     BadBaseUrl { url: String, reason: String },
 }

@@ -7,6 +7,8 @@ use reconciler::api::{ApiState, router};
 use reconciler::engine::{Pass, Task};
 use serde_json::{Value, json};
 
+use crate::support::http;
+
 const TOKEN: &str = "let-me-write";
 
 async fn serve(state: ApiState) -> String {
@@ -17,13 +19,13 @@ async fn serve(state: ApiState) -> String {
 }
 
 async fn get(base: &str, path: &str) -> (u16, Value) {
-    let response = reqwest::get(format!("{base}{path}")).await.expect("an answer");
+    let response = http().get(format!("{base}{path}")).send().await.expect("an answer");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn post(base: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
+    let mut request = http()
         .post(format!("{base}{path}"))
         .header("content-type", "application/json")
         .body(body.to_owned());
@@ -50,7 +52,7 @@ async fn the_api_shows_health_runs_and_findings_and_writes_need_the_token() {
         protect_reads,
     };
     let base = serve(state(false)).await;
-    let health = reqwest::get(format!("{base}/health")).await.expect("up");
+    let health = http().get(format!("{base}/health")).send().await.expect("up");
     assert_eq!(health.text().await.expect("text"), "ok");
     assert_eq!(get(&base, "/ready").await, (200, json!({ "ready": true })));
 
@@ -107,14 +109,14 @@ async fn the_api_shows_health_runs_and_findings_and_writes_need_the_token() {
     let (_, openapi) = get(&base, "/openapi.json").await;
     assert!(openapi["paths"]["/reviews/{run}/approve"]["post"]["security"].is_array());
 
-    let metrics = reqwest::get(format!("{base}/metrics")).await.expect("metrics");
+    let metrics = http().get(format!("{base}/metrics")).send().await.expect("metrics");
     let metrics = metrics.text().await.expect("text");
     let line = "reconciler_runs_total{customer=\"c0\",task=\"users_full\",outcome=\"succeeded\"} 2";
     assert!(metrics.contains(line), "{metrics}");
     assert!(metrics.contains("# TYPE reconciler_gaps_total counter"), "{metrics}");
 
     let page =
-        reqwest::get(format!("{base}/")).await.expect("the page").text().await.expect("html");
+        http().get(format!("{base}/")).send().await.expect("the page").text().await.expect("html");
     assert!(page.contains("<section id=\"customer-c0\">"), "{page}");
     assert!(page.contains("<span class=\"unhealthy\">unhealthy</span>"), "{page}");
     assert_eq!(page.matches("<rect ").count(), 30, "a bar a day");
@@ -123,7 +125,7 @@ async fn the_api_shows_health_runs_and_findings_and_writes_need_the_token() {
 
     let guarded = serve(state(true)).await;
     assert_eq!(get(&guarded, "/customers").await.0, 401);
-    let authorised = reqwest::Client::new().get(format!("{guarded}/customers")).bearer_auth(TOKEN);
+    let authorised = http().get(format!("{guarded}/customers")).bearer_auth(TOKEN);
     assert_eq!(authorised.send().await.expect("an answer").status().as_u16(), 200);
 }
 

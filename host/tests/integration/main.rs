@@ -14,5 +14,6 @@ mod sandbox;
 mod serve;
 mod shutdown;
 mod store;
+mod tls;
 mod users_plugin;
 mod vomo_client;

@@ -16,7 +16,7 @@ use reconciler::vomo::{RetryPolicy, Token, VomoClient};
 use reconciler::wiring::{Rules, Wiring};
 use vomo_sim::{DataSize, ExternalConfig, ExternalHandle, ExternalSystem, SimConfig, SimHandle};
 
-use crate::support::cache_dir;
+use crate::support::{cache_dir, http};
 
 /// The day failures happen in these tests; passes run the next day at noon UTC.
 fn fault_day() -> DateTime<Utc> {
@@ -193,10 +193,12 @@ pub(crate) fn config(
             base_url: vomo.to_owned(),
             requests_per_second: 1_000.0,
             concurrent_customers: 2,
+            ca_file: None,
         },
         external: Some(reconciler::config::ExternalConfig {
             base_url: crm.to_owned(),
             token_env: None,
+            ca_file: None,
         }),
         thresholds,
         passes: PassSettings { audit_sample_fraction: 1.0, ..PassSettings::default() },
@@ -307,7 +309,7 @@ async fn short_listing_proxy(upstream: String) -> String {
             let body = r#"{"data": [], "links": {"next": null}, "meta": {}}"#;
             return ([("content-type", "application/json")], body).into_response();
         }
-        let mut forwarded = reqwest::Client::new().get(format!("{upstream}{path_and_query}"));
+        let mut forwarded = http().get(format!("{upstream}{path_and_query}"));
         if let Some(auth) = request.headers().get("authorization") {
             forwarded = forwarded.header("authorization", auth.as_bytes());
         }

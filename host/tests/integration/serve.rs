@@ -7,6 +7,8 @@ use std::time::Duration;
 use reconciler::store::{RunOutcome, RunRecord, Store};
 use vomo_sim::{DataSize, ExternalConfig, ExternalSystem, SimConfig, Simulator};
 
+use crate::support::http;
+
 async fn runs_of(store: &Store, customer: &str) -> Vec<RunRecord> {
     store.recent_runs(customer, 50).await.unwrap_or_default()
 }
@@ -103,7 +105,7 @@ async fn the_demo_as_a_service_runs_its_customers_and_shows_them_on_its_port() {
     let mut ran = false;
     for _ in 0..90 {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let Ok(answer) = reqwest::get(format!("{base}/customers")).await else { continue };
+        let Ok(answer) = http().get(format!("{base}/customers")).send().await else { continue };
         let customers: serde_json::Value = answer.json().await.unwrap_or_default();
         let runs = |c: &serde_json::Value| c["last_runs"].as_array().map_or(0, Vec::len);
         if customers.as_array().is_some_and(|all| all.len() == 3 && all.iter().all(|c| runs(c) > 0))
@@ -112,7 +114,7 @@ async fn the_demo_as_a_service_runs_its_customers_and_shows_them_on_its_port() {
             break;
         }
     }
-    let page = reqwest::get(format!("{base}/")).await.expect("the page").text().await;
+    let page = http().get(format!("{base}/")).send().await.expect("the page").text().await;
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     assert!(killed.expect("kill runs").success());
     let output = child.wait_with_output().expect("the demo stops");

@@ -11,10 +11,12 @@ use reconciler::engine::{Pass, Task};
 use reconciler::store::{NewRun, RunOutcome, Store, now_micros};
 use vomo_sim::RateLimit;
 
+use crate::support::http;
+
 const TOKEN: &str = "let-me-write";
 
 async fn trigger(base: &str, task: &str) -> (u16, serde_json::Value) {
-    let response = reqwest::Client::new()
+    let response = http()
         .post(format!("{base}/customers/c0/runs"))
         .bearer_auth(TOKEN)
         .header("content-type", "application/json")

@@ -6,6 +6,12 @@ use std::sync::Arc;
 
 use reconciler::runtime::{Plugin, PluginEngine, RuntimeLimits, Settings};
 
+/// A client for the tests' own requests. reqwest is built with rustls and no process-wide
+/// crypto provider, so a client not built through `reconciler::http` would panic.
+pub fn http() -> reqwest::Client {
+    reconciler::http::builder(&reconciler::http::Trust::system()).build().expect("a client")
+}
+
 /// The compile cache all tests share, so each component is compiled once per test run.
 pub fn cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")

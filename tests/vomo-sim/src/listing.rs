@@ -34,8 +34,11 @@ pub struct ListCache {
     entries: Mutex<Entries>,
     /// Each organisation's user ids, ascending, at the store generation they were read at: a
     /// customer's listing is built from its family's users, not from a scan of every user.
-    users_by_org: Mutex<Option<(u64, Arc<Vec<Vec<u32>>>)>>,
+    users_by_org: Mutex<Option<(u64, UsersByOrg)>>,
 }
+
+/// User ids per organisation, indexed by org id.
+type UsersByOrg = Arc<Vec<Vec<u32>>>;
 
 impl ListCache {
     /// The ids for `key` at store `generation`, building them with `build` when stale.
@@ -66,7 +69,7 @@ impl ListCache {
         &self,
         generation: u64,
         build: impl FnOnce() -> Vec<Vec<u32>>,
-    ) -> Arc<Vec<Vec<u32>>> {
+    ) -> UsersByOrg {
         let mut index = self.users_by_org.lock().unwrap_or_else(|e| e.into_inner());
         match index.as_ref() {
             Some((made_at, by_org)) if *made_at == generation => Arc::clone(by_org),

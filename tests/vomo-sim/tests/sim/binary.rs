@@ -29,7 +29,7 @@ async fn binary_prints_customer_lines_then_serves_them() {
     assert!(customers.iter().all(|c| c.len() == 4 && c[0] == "customer" && c[2] == "token"));
     let api = lines.iter().find_map(|l| l.strip_prefix("api ")).expect("api line").to_owned();
 
-    let answer = reqwest::Client::new()
+    let answer = super::support::http()
         .get(format!("{api}/users"))
         .bearer_auth(customers[0][3])
         .send()

@@ -6,11 +6,11 @@ use reqwest::StatusCode;
 use serde_json::json;
 use vomo_sim::{ExternalConfig, ExternalFault, ExternalHandle, ExternalSystem, PushState};
 
-use super::support::answer;
+use super::support::{answer, http};
 
 async fn external() -> (ExternalHandle, reqwest::Client) {
     let system = ExternalSystem::start(ExternalConfig::default()).await.expect("external starts");
-    (system, reqwest::Client::new())
+    (system, http())
 }
 
 #[tokio::test]
@@ -89,7 +89,7 @@ async fn a_configured_token_is_required() {
         ExternalSystem::start(ExternalConfig { port: 0, token: Some("crm-secret".into()) })
             .await
             .expect("external starts");
-    let http = reqwest::Client::new();
+    let http = http();
     let url = format!("{}/records/users/1", system.base_url());
     let refused = http.put(&url).json(&json!({})).send().await.expect("put");
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);

@@ -18,6 +18,14 @@ pub struct Answer {
     pub body: Value,
 }
 
+/// A client to talk to the servers with. Built with the workspace, reqwest has the host's rustls
+/// without a crypto provider, and panics building a client before one is installed.
+pub fn http() -> reqwest::Client {
+    // Any test may come first; a second installation is refused, harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A simulator with the small data set and no rate limit.
 pub async fn start() -> Harness {
     start_with(SimConfig { rate_limit: None, ..SimConfig::default() }).await
@@ -25,7 +33,7 @@ pub async fn start() -> Harness {
 
 pub async fn start_with(config: SimConfig) -> Harness {
     let sim = Simulator::start(config).await.expect("simulator starts");
-    Harness { sim, http: reqwest::Client::new() }
+    Harness { sim, http: http() }
 }
 
 impl Harness {
