@@ -2,11 +2,7 @@
 
 use sqlx::QueryBuilder;
 
-use super::{Backend, Micros, Store, StoreError, StoreResult, column, last_per_key, on_pool};
-use super::{query_error, run_batch};
-
-/// A fingerprint's length: a BLAKE3 digest.
-const FINGERPRINT_BYTES: usize = 32;
+use super::{Micros, Store, StoreResult, column, last_per_key, on_pool, query_error, run_batch};
 
 /// Rows per multi-row statement; well under both backends' bind limits.
 const BATCH: usize = 500;
@@ -47,22 +43,6 @@ pub struct PartnerVersion {
     pub fingerprint: Vec<u8>,
     pub deleted: bool,
 }
-
-/// A chunk of versions in id order; binds customer, resource, the id to start after and the limit.
-const VERSIONS: &str = "SELECT id, updated_at, fingerprint, deleted_at FROM partner_state \
-    WHERE customer = $1 AND resource = $2 AND id > $3 ORDER BY id LIMIT $4";
-
-/// [`VERSIONS`] folded into one row: ids and `updated_at`s comma-separated, the 32-byte
-/// fingerprints end to end, and a `0` or `1` per row for deleted.
-const VERSIONS_FOLDED: &str = "SELECT group_concat(id, ',' ORDER BY id), \
-    group_concat(updated_at, ',' ORDER BY id), \
-    CAST(group_concat(fingerprint, '' ORDER BY id) AS BLOB), \
-    group_concat(deleted_at IS NOT NULL, '' ORDER BY id) \
-    FROM (SELECT id, updated_at, fingerprint, deleted_at FROM partner_state \
-    WHERE customer = $1 AND resource = $2 AND id > $3 ORDER BY id LIMIT $4)";
-
-/// One row of [`VERSIONS_FOLDED`]; all none for an empty chunk.
-type Folded = (Option<String>, Option<String>, Option<Vec<u8>>, Option<String>);
 
 impl PartnerRow {
     /// The row's version, without its snapshot.
@@ -178,41 +158,28 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<PartnerVersion>> {
         let doing = "walking partner state";
-        let after = after.map_or(-1, |id| id as i64);
-        match &self.backend {
-            // sqlx hands SQLite's rows over one at a time, a message and often a wake-up of the
-            // runtime each; a chunk folded into one row of four lists costs one.
-            Backend::Sqlite(pool) => {
-                let folded: Folded = sqlx::query_as(VERSIONS_FOLDED)
-                    .bind(customer)
-                    .bind(resource)
-                    .bind(after)
-                    .bind(i64::from(limit))
-                    .fetch_one(pool)
-                    .await
-                    .map_err(query_error(doing))?;
-                unfold(folded).map_err(|reason| StoreError::Corrupt { doing, reason })
-            }
-            Backend::Postgres(pool) => {
-                let rows: Vec<(i64, Micros, Vec<u8>, Option<Micros>)> = sqlx::query_as(VERSIONS)
-                    .bind(customer)
-                    .bind(resource)
-                    .bind(after)
-                    .bind(i64::from(limit))
-                    .fetch_all(pool)
-                    .await
-                    .map_err(query_error(doing))?;
-                let version = |(id, updated_at, fingerprint, deleted_at): (_, _, _, Option<_>)| {
-                    PartnerVersion {
-                        id: id as u64,
-                        updated_at,
-                        fingerprint,
-                        deleted: deleted_at.is_some(),
-                    }
-                };
-                Ok(rows.into_iter().map(version).collect())
-            }
-        }
+        let sql = "SELECT id, updated_at, fingerprint, deleted_at FROM partner_state \
+                   WHERE customer = $1 AND resource = $2 AND id > $3 ORDER BY id LIMIT $4";
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(sql)
+                .bind(customer)
+                .bind(resource)
+                .bind(after.map_or(-1, |id| id as i64))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(query_error(doing))?;
+            rows.iter()
+                .map(|row| {
+                    Ok(PartnerVersion {
+                        id: column::<_, i64>(row, "id", doing)? as u64,
+                        updated_at: column(row, "updated_at", doing)?,
+                        fingerprint: column(row, "fingerprint", doing)?,
+                        deleted: column::<_, Option<i64>>(row, "deleted_at", doing)?.is_some(),
+                    })
+                })
+                .collect()
+        })
     }
 
     /// How many live records partner state holds of a customer's resource, and how many of
@@ -336,30 +303,4 @@ where
         processed_at: column(row, "processed_at", doing)?,
         deleted_at: column(row, "deleted_at", doing)?,
     })
-}
-
-/// The versions of a [`VERSIONS_FOLDED`] row.
-fn unfold((ids, stamps, prints, deleted): Folded) -> Result<Vec<PartnerVersion>, String> {
-    let (Some(ids), Some(stamps), Some(prints), Some(deleted)) = (ids, stamps, prints, deleted)
-    else {
-        return Ok(Vec::new());
-    };
-    let (ids, stamps): (Vec<&str>, Vec<&str>) =
-        (ids.split(',').collect(), stamps.split(',').collect());
-    let rows = ids.len();
-    if stamps.len() != rows || prints.len() != rows * FINGERPRINT_BYTES || deleted.len() != rows {
-        return Err(format!("a chunk of {rows} versions does not line up"));
-    }
-    let number = |text: &str| text.parse::<i64>().map_err(|e| format!("`{text}` in a chunk: {e}"));
-    let columns = ids.iter().zip(stamps).zip(prints.chunks(FINGERPRINT_BYTES)).zip(deleted.bytes());
-    columns
-        .map(|(((id, stamp), print), deleted)| {
-            Ok(PartnerVersion {
-                id: number(id)? as u64,
-                updated_at: number(stamp)?,
-                fingerprint: print.to_vec(),
-                deleted: deleted == b'1',
-            })
-        })
-        .collect()
 }
