@@ -7,11 +7,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use reconciler::engine::{Pass, Task};
 use reconciler::notify::{SIGNATURE_HEADER, Webhook, sign};
+use reconciler::service::Service;
 use reconciler::store::{Alert, NewRun, RunCounts, RunOutcome, now_micros};
 use serde_json::json;
 use tokio::sync::Notify;
 
 type Received = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Points `service`'s alerts at a fresh [`receiver`], signed with `s3cret`.
+async fn post_alerts_to_receiver(service: &mut Service) -> Received {
+    let (url, received) = receiver().await;
+    service.webhook = Some(Webhook::new(&url, "s3cret".to_owned()).expect("a webhook"));
+    received
+}
 
 /// A webhook receiver that keeps each post's signature and body.
 async fn receiver() -> (String, Received) {
@@ -36,8 +44,7 @@ async fn receiver() -> (String, Received) {
 async fn a_days_high_gap_rate_is_posted_once_and_signed() {
     let world = crate::support::one_customer(30).await;
     let mut service = world.service;
-    let (url, received) = receiver().await;
-    service.webhook = Some(Webhook::new(&url, "s3cret".to_owned()).expect("a webhook"));
+    let received = post_alerts_to_receiver(&mut service).await;
 
     // Partner state is empty: the scan finds every record missing, a gap rate of 100 %.
     let full = Task::new("users", Pass::Full);
@@ -69,8 +76,7 @@ fn verified(received: &Received, secret: &[u8]) -> Vec<serde_json::Value> {
 async fn a_customer_far_above_the_others_is_posted_as_an_outlier() {
     let world = crate::support::one_customer(30).await;
     let mut service = world.service;
-    let (url, received) = receiver().await;
-    service.webhook = Some(Webhook::new(&url, "s3cret".to_owned()).expect("a webhook"));
+    let received = post_alerts_to_receiver(&mut service).await;
     // Two other customers, each with a 30-day gap rate of 0.1 %.
     let store = service.wiring.store.clone();
     for id in ["c1", "c2"] {
@@ -103,8 +109,7 @@ async fn a_customer_far_above_the_others_is_posted_as_an_outlier() {
 async fn the_once_a_day_rule_holds_however_many_other_alerts_came_since() {
     let world = crate::support::one_customer(30).await;
     let mut service = world.service;
-    let (url, received) = receiver().await;
-    service.webhook = Some(Webhook::new(&url, "s3cret".to_owned()).expect("a webhook"));
+    let received = post_alerts_to_receiver(&mut service).await;
     let full = Task::new("users", Pass::Full);
     service.run("c0", &full).await.expect("a scan");
     for n in 0..250 {
@@ -145,8 +150,7 @@ async fn a_failed_run_is_alerted_with_its_own_run_id_though_a_later_run_opened_s
     let release = Arc::new(Notify::new());
     let vomo = vomo_refusing_users_when_released(Arc::clone(&release)).await;
     let (mut service, _dir) = crate::support::service_on(&vomo, "").await;
-    let (url, received) = receiver().await;
-    service.webhook = Some(Webhook::new(&url, "s3cret".to_owned()).expect("a webhook"));
+    let received = post_alerts_to_receiver(&mut service).await;
     let service = Arc::new(service);
     let store = service.wiring.store.clone();
 
@@ -196,8 +200,7 @@ async fn repeated_plugin_traps_quarantine_the_plugin_alert_once_and_count_in_the
         plugin_artifacts::MISBEHAVING_PATH
     );
     let (mut service, _dir) = crate::support::service_on(&vomo, &trapping).await;
-    let (url, received) = receiver().await;
-    service.webhook = Some(Webhook::new(&url, "s3cret".to_owned()).expect("a webhook"));
+    let received = post_alerts_to_receiver(&mut service).await;
 
     let fixture = Task::new("fixture", Pass::Full);
     let first = service.run("c0", &fixture).await.expect("the run goes on past the traps");
