@@ -390,6 +390,13 @@ async fn plugins(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answ
         for builtin in BUILTINS {
             let engine = &service.wiring.engine;
             let loaded = service.plugins.plugin(engine, config, customer, builtin.resource).await;
+            let settings: serde_json::Map<String, Value> =
+                crate::layers::settings(config, customer, builtin.resource)
+                    .into_iter()
+                    .map(|(key, (value, layer))| {
+                        (key, json!({ "value": value, "layer": layer.as_str() }))
+                    })
+                    .collect();
             out.push(match loaded {
                 Ok(loaded) => json!({
                     "customer": customer.id, "resource": builtin.resource,
@@ -397,6 +404,7 @@ async fn plugins(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Answ
                     "version": loaded.plugin.description().version,
                     "source": loaded.file.as_ref()
                         .map_or_else(|| builtin.name.to_owned(), |f| f.display().to_string()),
+                    "settings": settings,
                 }),
                 Err(error) => json!({
                     "customer": customer.id, "resource": builtin.resource,

@@ -157,3 +157,21 @@ fn screenshot(base: &str, dir: &std::path::Path) {
     assert_eq!(&png[1..4], b"PNG", "a PNG image");
     assert!(png.len() > 5_000, "the page rendered something: {} bytes", png.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plugins_in_force_name_the_layer_of_each_setting() {
+    let more = "settings.users.ignore-fields = \"phone\"";
+    let (service, _dir) = crate::support::service_on("http://127.0.0.1:9/v1", more).await;
+    let state = ApiState { service: Arc::new(service), token: None, protect_reads: false };
+    let base = serve(state).await;
+
+    let (status, plugins) = get(&base, "/plugins").await;
+    assert_eq!(status, 200);
+    let users = plugins.as_array().expect("plugins").iter().find(|p| p["resource"] == "users");
+    let users = users.expect("the users plugin");
+    assert_eq!(users["layer"], "builtin", "{users}");
+    let ignored = &users["settings"]["ignore-fields"];
+    assert_eq!(ignored, &json!({ "value": "phone", "layer": "customer" }), "{users}");
+    let groups = plugins.as_array().expect("plugins").iter().find(|p| p["resource"] == "groups");
+    assert_eq!(groups.expect("groups")["settings"], json!({}), "no settings for groups");
+}
