@@ -133,18 +133,7 @@ impl VomoClient {
         schema: &'a RecordSchema,
     ) -> Lister<'a> {
         let elsewhere = Elsewhere::of(resource, schema);
-        let mut lister = Lister {
-            client: self,
-            resource,
-            schema,
-            priority,
-            next: None,
-            page: 0,
-            elsewhere,
-            nested: None,
-            ahead: ReadAhead::default(),
-            last_page: None,
-        };
+        let mut lister = Lister::new(self, resource, schema, priority, elsewhere);
         match nesting(resource) {
             Some(Nesting::Listed { parent, below }) => {
                 let parents = self.list(parent, &ListQuery::default(), priority, &IDS_ONLY);
@@ -502,6 +491,28 @@ struct Nested<'a> {
 static IDS_ONLY: RecordSchema = RecordSchema::ids_only();
 
 impl<'a> Lister<'a> {
+    /// A listing of `resource` that has read nothing yet and knows no URL yet.
+    fn new(
+        client: &'a VomoClient,
+        resource: &'a str,
+        schema: &'a RecordSchema,
+        priority: Priority,
+        elsewhere: Elsewhere,
+    ) -> Self {
+        Lister {
+            client,
+            resource,
+            schema,
+            priority,
+            next: None,
+            page: 0,
+            elsewhere,
+            nested: None,
+            ahead: ReadAhead::default(),
+            last_page: None,
+        }
+    }
+
     /// The next page, or none after the last, its records read whole: fields the listing leaves
     /// out are fetched (see [`Elsewhere`]). A page that fails is retried, never skipped: an
     /// error here means the listing cannot be completed.
@@ -549,18 +560,10 @@ impl<'a> Lister<'a> {
             if let Some(parent) = nested.pending.pop_front() {
                 let owner = nested.parents.resource;
                 let path = format!("{owner}/{parent}/{}", nested.below);
-                let listing = Lister {
-                    client: self.client,
-                    resource: self.resource,
-                    schema: self.schema,
-                    priority: self.priority,
-                    next: Some(self.client.list_url(&path, &nested.query)),
-                    page: 0,
-                    elsewhere: Elsewhere::default(),
-                    nested: None,
-                    ahead: ReadAhead::default(),
-                    last_page: None,
-                };
+                let (client, resource) = (self.client, self.resource);
+                let mut listing =
+                    Lister::new(client, resource, self.schema, self.priority, Elsewhere::default());
+                listing.next = Some(client.list_url(&path, &nested.query));
                 nested.current = Some((parent, listing));
                 continue;
             }
