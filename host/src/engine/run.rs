@@ -17,7 +17,7 @@ use super::full::full;
 use super::incremental::incremental;
 use super::interrupt::Interrupt;
 use super::journal::PlannedAction;
-use super::sink::Sink;
+use super::sink::{Silent, Sink};
 use super::task::{Pass, Task};
 
 /// Set to `after-journal` to abort the process between journaling a run's actions and sending
@@ -237,9 +237,7 @@ async fn detect_and_act(
         audit_alert(ctx, run_id, audit).await?;
     }
     if sink.silent.records > 0 {
-        let message = sink.silent.message(&task.to_string());
-        let alert = Alert::now(ctx.target.customer, Some(run_id), "low", "silent_changes", message);
-        store.add_alert(&alert).await?;
+        silent_alert(ctx, task, run_id, &sink.silent).await?;
     }
     match &summary.breaker {
         Some(trip) => hold_alert(ctx, task, run_id, trip, released).await?,
@@ -356,6 +354,18 @@ async fn hold_alert(
     tracing::warn!(run_id, %reason, held, "circuit breaker open: actions held for review");
     let message = format!("{task}: {reason}; {held} actions held for review");
     let alert = Alert::now(ctx.target.customer, Some(run_id), "high", "breaker_open", message);
+    ctx.target.store.add_alert(&alert).await
+}
+
+/// Raises the run's one alert for the records that changed without moving `updated_at`.
+async fn silent_alert(
+    ctx: &RunContext<'_>,
+    task: &Task,
+    run_id: RunId,
+    silent: &Silent,
+) -> Result<(), StoreError> {
+    let message = silent.message(&task.to_string());
+    let alert = Alert::now(ctx.target.customer, Some(run_id), "low", "silent_changes", message);
     ctx.target.store.add_alert(&alert).await
 }
 
