@@ -10,6 +10,7 @@
 mod alerts;
 mod checkpoints;
 mod dead_letters;
+mod direct;
 mod journal;
 mod partner;
 mod reviews;
@@ -56,6 +57,8 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("store query failed while {doing}: {message} (SQLite code {code})")]
+    Sqlite { doing: &'static str, code: i32, message: String },
     #[error("the store holds an unreadable value while {doing}: {reason}")]
     Corrupt { doing: &'static str, reason: String },
 }
@@ -134,6 +137,9 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // A multi-row upsert keeps a statement journal, and a large `IN` list a
+                // temporary table; on disk they cost a write and a read per page touched.
+                .pragma("temp_store", "memory")
                 // The connection's thread hands rows over through a channel; a reader woken for
                 // every 50 rows (sqlx's default) spent more on waking than on reading.
                 .row_buffer_size(4_096);

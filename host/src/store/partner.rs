@@ -2,7 +2,8 @@
 
 use sqlx::QueryBuilder;
 
-use super::{Micros, Store, StoreResult, column, last_per_key, on_pool, query_error, run_batch};
+use super::{Backend, Micros, Store, StoreResult, column, direct, last_per_key};
+use super::{on_pool, query_error, run_batch};
 
 /// Rows per multi-row statement; well under both backends' bind limits.
 const BATCH: usize = 500;
@@ -149,7 +150,8 @@ impl Store {
     }
 
     /// Up to `limit` versions of a customer's resource with ids above `after`, ascending,
-    /// deleted ones included: what a full scan walks beside VOMO's listing.
+    /// deleted ones included: what a full scan walks beside VOMO's listing. On SQLite the rows
+    /// are read on the caller's thread ([`direct`]).
     pub async fn partner_versions_after(
         &self,
         customer: &str,
@@ -158,28 +160,33 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<PartnerVersion>> {
         let doing = "walking partner state";
+        let after = after.map_or(-1, |id| id as i64);
+        let pool = match &self.backend {
+            Backend::Sqlite(pool) => {
+                return direct::versions_after(pool, customer, resource, after, limit).await;
+            }
+            Backend::Postgres(pool) => pool,
+        };
         let sql = "SELECT id, updated_at, fingerprint, deleted_at FROM partner_state \
                    WHERE customer = $1 AND resource = $2 AND id > $3 ORDER BY id LIMIT $4";
-        on_pool!(self, |pool| {
-            let rows = sqlx::query(sql)
-                .bind(customer)
-                .bind(resource)
-                .bind(after.map_or(-1, |id| id as i64))
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await
-                .map_err(query_error(doing))?;
-            rows.iter()
-                .map(|row| {
-                    Ok(PartnerVersion {
-                        id: column::<_, i64>(row, "id", doing)? as u64,
-                        updated_at: column(row, "updated_at", doing)?,
-                        fingerprint: column(row, "fingerprint", doing)?,
-                        deleted: column::<_, Option<i64>>(row, "deleted_at", doing)?.is_some(),
-                    })
+        let rows = sqlx::query(sql)
+            .bind(customer)
+            .bind(resource)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(query_error(doing))?;
+        rows.iter()
+            .map(|row| {
+                Ok(PartnerVersion {
+                    id: column::<_, i64>(row, "id", doing)? as u64,
+                    updated_at: column(row, "updated_at", doing)?,
+                    fingerprint: column(row, "fingerprint", doing)?,
+                    deleted: column::<_, Option<i64>>(row, "deleted_at", doing)?.is_some(),
                 })
-                .collect()
-        })
+            })
+            .collect()
     }
 
     /// How many live records partner state holds of a customer's resource, and how many of

@@ -483,3 +483,25 @@ async fn a_bad_postgres_url_names_it() {
     let error = Store::open("postgres://nobody@127.0.0.1:1/none").await.expect_err("refused");
     assert!(error.to_string().contains("postgres://nobody@127.0.0.1:1/none"), "{error}");
 }
+
+#[tokio::test]
+async fn a_walk_over_a_sqlite_value_of_the_wrong_type_names_the_row_and_column() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.db").display().to_string();
+    let store = Store::open(&path).await.expect("store opens");
+    let rows: Vec<_> = [1, 2, 3].into_iter().map(|id| row(id, 10, "x")).collect();
+    store.upsert_partner_states(&rows).await.unwrap();
+
+    let mut other = sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap();
+    sqlx::query("UPDATE partner_state SET updated_at = 'soon' WHERE id = 2")
+        .execute(&mut other)
+        .await
+        .unwrap();
+
+    let error = store.partner_versions_after("acme", "users", None, 10).await.expect_err("refused");
+    let message = error.to_string();
+    assert!(message.contains("row 2: updated_at holds text, not an integer"), "{message}");
+    let before = store.partner_versions_after("acme", "users", None, 1).await.unwrap();
+    assert_eq!(before[0].id, 1, "the rows before it still read");
+}
