@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use futures_util::future::join_all;
 use serde::Serialize;
 
 use crate::bindings::Severity;
@@ -60,6 +61,9 @@ impl From<StoreError> for Failure {
 
 /// Actions carried out and settled at a time: one transaction, one commit, per batch.
 const BATCH: u32 = 500;
+/// Actions of a batch carried out at once. Sent one by one, a batch slept through every
+/// answer of the external system, and waking for each cost more than sending it.
+const WAVE: usize = 8;
 
 /// What carrying out one action changed.
 enum Effect {
@@ -122,27 +126,11 @@ impl Executor<'_> {
             resource: target.resource.to_owned(),
             ..Settlement::default()
         };
-        for entry in batch {
-            let (to, error) = match self.carry_out(entry, &held).await {
-                Ok(effect) => {
-                    match effect {
-                        Effect::Pushed(row) => {
-                            held.insert(row.id, row.updated_at);
-                            settlement.pushed.push(row);
-                        }
-                        Effect::Deleted(id) => settlement.deleted.push(id),
-                        Effect::Alerted(alert) => settlement.alerts.push(alert),
-                    }
-                    (ActionState::Done, None)
-                }
-                Err(Failure::Skip(reason)) => (ActionState::Skipped, Some(reason)),
-                Err(Failure::Action(reason)) => (ActionState::Failed, Some(reason)),
-                Err(Failure::Store(error)) => return Err(error),
-            };
-            let dead_letter = (to == ActionState::Failed)
-                .then(|| format!("{} failed: {}", entry.action, error.as_deref().unwrap_or("")));
-            let (key, record_id) = (entry.key.clone(), entry.record_id);
-            settlement.actions.push(Settled { key, record_id, to, error, dead_letter });
+        for wave in waves(batch) {
+            let carried = join_all(wave.iter().map(|entry| self.carry_out(entry, &held))).await;
+            for (entry, outcome) in wave.iter().zip(carried) {
+                settle_one(entry, outcome, &mut held, &mut settlement)?;
+            }
         }
 
         let moved = target.store.settle(&settlement, now_micros()).await?;
@@ -281,6 +269,56 @@ impl Executor<'_> {
     }
 }
 
+/// Adds what carrying out `entry` did to the batch's settlement; a store failure ends the
+/// batch, left pending.
+fn settle_one(
+    entry: &JournalEntry,
+    outcome: Result<Effect, Failure>,
+    held: &mut HashMap<u64, i64>,
+    settlement: &mut Settlement,
+) -> Result<(), StoreError> {
+    let (to, error) = match outcome {
+        Ok(effect) => {
+            match effect {
+                Effect::Pushed(row) => {
+                    held.insert(row.id, row.updated_at);
+                    settlement.pushed.push(row);
+                }
+                Effect::Deleted(id) => settlement.deleted.push(id),
+                Effect::Alerted(alert) => settlement.alerts.push(alert),
+            }
+            (ActionState::Done, None)
+        }
+        Err(Failure::Skip(reason)) => (ActionState::Skipped, Some(reason)),
+        Err(Failure::Action(reason)) => (ActionState::Failed, Some(reason)),
+        Err(Failure::Store(error)) => return Err(error),
+    };
+    let dead_letter = (to == ActionState::Failed)
+        .then(|| format!("{} failed: {}", entry.action, error.as_deref().unwrap_or("")));
+    let (key, record_id) = (entry.key.clone(), entry.record_id);
+    settlement.actions.push(Settled { key, record_id, to, error, dead_letter });
+    Ok(())
+}
+
+/// `batch` cut, in order, into waves of at most [`WAVE`] actions on distinct records: a wave's
+/// actions are carried out together, and an action on a record a wave already touches waits
+/// for the next, so it sees what the one before it did.
+fn waves<'b, 'e>(batch: &'b [&'e JournalEntry]) -> Vec<&'b [&'e JournalEntry]> {
+    let mut waves = Vec::new();
+    let mut start = 0;
+    for (end, entry) in batch.iter().enumerate() {
+        let wave = &batch[start..end];
+        if wave.len() == WAVE || wave.iter().any(|other| other.record_id == entry.record_id) {
+            waves.push(wave);
+            start = end;
+        }
+    }
+    if start < batch.len() {
+        waves.push(&batch[start..]);
+    }
+    waves
+}
+
 fn applied(outcome: Result<PushOutcome, crate::external::ExternalError>) -> Result<(), Failure> {
     match outcome {
         Ok(PushOutcome::Applied) => Ok(()),
@@ -288,5 +326,44 @@ fn applied(outcome: Result<PushOutcome, crate::external::ExternalError>) -> Resu
             "the external system queued push `{push_id}` instead of applying it"
         ))),
         Err(error) => Err(Failure::Action(error.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(record_id: u64) -> JournalEntry {
+        JournalEntry {
+            key: format!("key-{record_id}"),
+            run_id: 1,
+            customer: "acme".into(),
+            resource: "users".into(),
+            record_id,
+            action: "reprocess".into(),
+            payload: "{}".into(),
+            state: ActionState::Pending,
+            attempts: 0,
+        }
+    }
+
+    fn wave_ids(ids: &[u64]) -> Vec<Vec<u64>> {
+        let entries: Vec<JournalEntry> = ids.iter().map(|&id| entry(id)).collect();
+        let batch: Vec<&JournalEntry> = entries.iter().collect();
+        waves(&batch).iter().map(|wave| wave.iter().map(|e| e.record_id).collect()).collect()
+    }
+
+    #[test]
+    fn waves_keep_the_batch_order_and_hold_at_most_a_wave_each() {
+        let ids: Vec<u64> = (1..=19).collect();
+        let waves = wave_ids(&ids);
+        assert_eq!(waves.iter().map(Vec::len).collect::<Vec<_>>(), [WAVE, WAVE, 3]);
+        assert_eq!(waves.concat(), ids, "every action once, in order");
+        assert!(wave_ids(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_second_action_on_a_record_waits_for_the_next_wave() {
+        assert_eq!(wave_ids(&[1, 2, 1, 3, 3]), [vec![1, 2], vec![1, 3], vec![3]]);
     }
 }

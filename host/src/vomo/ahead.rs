@@ -14,7 +14,7 @@ use super::error::VomoError;
 use crate::throttle::Priority;
 
 /// Requests in flight at most, the page being read included.
-const DEPTH: usize = 4;
+const DEPTH: usize = 8;
 
 type Answer = Result<(StatusCode, Bytes), VomoError>;
 type Asking<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
@@ -35,7 +35,8 @@ impl std::fmt::Debug for ReadAhead<'_> {
 impl<'a> ReadAhead<'a> {
     /// Whether the oldest request in flight asks for what `url` names.
     pub fn asked_for(&self, url: &Url) -> bool {
-        self.urls.front().is_some_and(|asked| same_request(asked, url))
+        // VOMO's links are usually the very text asked for; only others need taking apart.
+        self.urls.front().is_some_and(|asked| asked == url || same_request(asked, url))
     }
 
     /// Asks for page `number` at `url`.

@@ -8,7 +8,7 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
 
-use super::quirks::{coerce_field, parse_id, parse_timestamp};
+use super::quirks::{coerce_field, parse_id, parse_id_text, parse_timestamp};
 use crate::bindings::{Description, Entity, FieldKind, Value};
 
 /// The fields a task reads from each record, with their types: the plugin's compared fields.
@@ -45,6 +45,11 @@ impl RecordSchema {
     /// The type and parts of the field at `position`.
     pub fn field(&self, position: usize) -> (FieldKind, &[String]) {
         (self.fields[position].1, &self.parts[position])
+    }
+
+    /// The name of the field at `position`.
+    pub fn field_name(&self, position: usize) -> &str {
+        &self.fields[position].0
     }
 
     /// The position of field `name`.
@@ -249,24 +254,31 @@ pub fn parse_raw(record: &RawValue, schema: &RecordSchema) -> Result<VomoRecord,
     let id = read.id.ok_or("it has no `id`")??;
     let with_id = |reason: String| format!("id {id}: {reason}");
     let updated_at = read.updated_at.transpose().map_err(with_id)?.flatten();
-    let values = read
-        .values
-        .into_iter()
-        .zip(schema.names())
-        .map(|(value, name)| match value {
-            None => Ok(Value::Null),
-            Some(read) => read.map_err(|e| with_id(format!("field `{name}`: {e}"))),
-        })
-        .collect::<Result<_, String>>()?;
-    Ok(VomoRecord { id, parent: None, updated_at, values, raw: record.to_owned() })
+    if let Some((position, error)) = read.errors.into_iter().min_by_key(|(position, _)| *position) {
+        let name = schema.field_name(position);
+        return Err(with_id(format!("field `{name}`: {error}")));
+    }
+    Ok(VomoRecord { id, parent: None, updated_at, values: read.values, raw: record.to_owned() })
 }
 
-/// What one pass over a record read: each entry is the last value sent under its name, as a
-/// JSON tree would keep it, or why that value cannot be read.
+/// What one pass over a record read. Each entry is the last value sent under its name, as a
+/// JSON tree would keep it; a compared field whose last value cannot be read has an error
+/// instead, by its position in the schema.
 struct Read {
     id: Option<Result<u64, String>>,
     updated_at: Option<Result<Option<DateTime<Utc>>, String>>,
-    values: Vec<Option<Result<Value, String>>>,
+    values: Vec<Value>,
+    errors: Vec<(usize, String)>,
+}
+
+impl Read {
+    fn field(&mut self, position: usize, read: Result<Value, String>) {
+        self.errors.retain(|(at, _)| *at != position);
+        match read {
+            Ok(value) => self.values[position] = value,
+            Err(error) => self.errors.push((position, error)),
+        }
+    }
 }
 
 /// Reads a record object against `schema`.
@@ -291,15 +303,22 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Read, M::Error> {
         let schema = self.schema;
-        let mut read = Read { id: None, updated_at: None, values: vec![None; schema.fields.len()] };
+        let values = vec![Value::Null; schema.fields.len()];
+        let mut read = Read { id: None, updated_at: None, values, errors: Vec::new() };
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             if key == "id" {
-                read.id = Some(parse_id(&map.next_value::<Json>()?));
+                read.id = Some(match map.next_value::<Sent<'de>>()? {
+                    Sent::Text(text) => parse_id_text(&text),
+                    Sent::Json(json) => parse_id(&json),
+                });
             } else if key == "updated_at" {
-                read.updated_at = Some(timestamp(&map.next_value::<Json>()?));
+                read.updated_at = Some(match map.next_value::<Sent<'de>>()? {
+                    Sent::Text(text) => timestamp_text(&text).map(Some),
+                    Sent::Json(json) => timestamp(&json),
+                });
             } else if let Some(position) = schema.position(&key) {
                 let (kind, parts) = schema.field(position);
-                read.values[position] = Some(map.next_value_seed(FieldSeed { kind, parts })?);
+                read.field(position, map.next_value_seed(FieldSeed { kind, parts })?);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -375,8 +394,71 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
 fn timestamp(json: &Json) -> Result<Option<DateTime<Utc>>, String> {
     match json {
         Json::Null => Ok(None),
-        Json::String(s) => parse_timestamp(s).map(Some).map_err(|e| format!("`updated_at`: {e}")),
+        Json::String(s) => timestamp_text(s).map(Some),
         other => Err(format!("`updated_at` is `{other}`, not a timestamp")),
+    }
+}
+
+fn timestamp_text(text: &str) -> Result<DateTime<Utc>, String> {
+    parse_timestamp(text).map_err(|e| format!("`updated_at`: {e}"))
+}
+
+/// `id` or `updated_at` as sent: text borrowed from the page where it holds no escapes, since
+/// both are nearly always text or a number, and anything else as JSON for the error to show.
+enum Sent<'de> {
+    Text(Cow<'de, str>),
+    Json(Json),
+}
+
+impl<'de> Deserialize<'de> for Sent<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SentVisitor)
+    }
+}
+
+struct SentVisitor;
+
+impl<'de> Visitor<'de> for SentVisitor {
+    type Value = Sent<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Sent<'de>, E> {
+        Ok(Sent::Text(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Sent<'de>, E> {
+        Ok(Sent::Text(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, flag: bool) -> Result<Sent<'de>, E> {
+        Ok(Sent::Json(Json::Bool(flag)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Sent<'de>, E> {
+        Ok(Sent::Json(Json::from(number)))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Sent<'de>, E> {
+        Ok(Sent::Json(Json::from(number)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Sent<'de>, E> {
+        Ok(Sent::Json(Json::from(number)))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Sent<'de>, E> {
+        Ok(Sent::Json(Json::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Sent<'de>, A::Error> {
+        Json::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Sent::Json)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Sent<'de>, A::Error> {
+        Json::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Sent::Json)
     }
 }
 

@@ -10,9 +10,14 @@ use crate::bindings::{FieldKind, Item, Value};
 pub fn parse_id(json: &Json) -> Result<u64, String> {
     match json {
         Json::Number(n) => n.as_u64().ok_or_else(|| format!("id `{n}` is not a whole number")),
-        Json::String(s) => s.trim().parse().map_err(|_| format!("id `{s}` is not a whole number")),
+        Json::String(s) => parse_id_text(s),
         other => Err(format!("id `{other}` is neither a number nor a string")),
     }
+}
+
+/// Reads an id sent as a string.
+pub fn parse_id_text(text: &str) -> Result<u64, String> {
+    text.trim().parse().map_err(|_| format!("id `{text}` is not a whole number"))
 }
 
 /// Reads a timestamp in any form VOMO documents: `2025-11-05T10:00:00+00:00`,
