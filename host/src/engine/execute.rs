@@ -167,8 +167,8 @@ impl Executor<'_> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = target.store.partner_states(target.customer, target.resource, &ids).await?;
-        Ok(rows.into_iter().map(|row| (row.id, row.updated_at)).collect())
+        let held = target.store.partner_updated_at(target.customer, target.resource, &ids).await?;
+        Ok(held.into_iter().collect())
     }
 
     async fn carry_out(

@@ -102,6 +102,36 @@ impl Store {
         Ok(out)
     }
 
+    /// The `updated_at` partner state holds for each of the given ids it holds: what a push
+    /// checks to never undo newer work, read without the rows' snapshots.
+    pub async fn partner_updated_at(
+        &self,
+        customer: &str,
+        resource: &str,
+        ids: &[u64],
+    ) -> StoreResult<Vec<(u64, Micros)>> {
+        let doing = "reading partner state's versions";
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            on_pool!(self, |pool| {
+                let mut select = QueryBuilder::new("SELECT id, updated_at FROM partner_state");
+                select.push(" WHERE customer = ").push_bind(customer);
+                select.push(" AND resource = ").push_bind(resource).push(" AND id IN (");
+                let mut list = select.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id as i64);
+                }
+                select.push(")");
+                let rows = select.build().fetch_all(pool).await.map_err(query_error(doing))?;
+                for row in rows {
+                    let id: i64 = column(&row, "id", doing)?;
+                    out.push((id as u64, column(&row, "updated_at", doing)?));
+                }
+            });
+        }
+        Ok(out)
+    }
+
     /// Every row partner state holds below `parent`, deleted ones included, ascending by id.
     pub async fn partner_states_of_parent(
         &self,

@@ -132,6 +132,11 @@ async fn partner_state_reads_only_the_ids_asked_for(store: &Store) {
     ids.sort();
     assert_eq!(ids, [2, 3]);
     assert!(rows.iter().all(|r| r.customer == "acme"));
+
+    store.upsert_partner_states(&[row(3, 20, "c")]).await.unwrap();
+    let mut held = store.partner_updated_at("acme", "users", &[2, 3, 99]).await.expect("read");
+    held.sort();
+    assert_eq!(held, [(2, 10), (3, 20)], "only the ids asked for, with their versions");
 }
 
 async fn deleted_records_leave_the_live_ids(store: &Store) {
