@@ -142,7 +142,7 @@ fn version_and_payload(
             ("deleted".to_owned(), Payload { confirmed: item.confirmed, ..Payload::default() })
         }
         _ => {
-            let record = item.record.as_ref().map(|r| r.raw.clone());
+            let record = item.record.as_ref().map(|r| r.raw().to_owned());
             let parent = item.record.as_ref().and_then(|r| r.parent);
             (record_version(), Payload { record, parent, ..Payload::default() })
         }

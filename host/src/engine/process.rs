@@ -39,7 +39,7 @@ pub async fn process(
     let mut rows = Vec::with_capacity(records.len());
     for record in records {
         let updated_at = record.updated_at.map(|at| at.timestamp_micros());
-        let pushed = match target.external.upsert(target.resource, record.id, &record.raw).await {
+        let pushed = match target.external.upsert(target.resource, record.id, record.raw()).await {
             Ok(PushOutcome::Applied) => Ok(()),
             // Accepted for later is not applied: recording it would hide a write that can still
             // fail. It is retried until the system applies it at once.

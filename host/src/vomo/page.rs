@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -77,12 +78,46 @@ pub struct VomoRecord {
     /// The compared fields' values, coerced to their declared types, in the schema's order.
     pub values: Vec<Value>,
     /// The whole record as VOMO sent it, text for text, for pushing downstream.
-    pub raw: Box<RawValue>,
+    raw: RawRecord,
+}
+
+/// A record's text as VOMO sent it: a copy of its own, or its place in the page it came in,
+/// found again only when asked for. A scan pushes only the records that changed, and copying
+/// every record's text had cost a pass over each page of its own.
+#[derive(Clone)]
+enum RawRecord {
+    Owned(Box<RawValue>),
+    /// Record `index` of the page `body`, a page [`parse_page`] read whole in one pass.
+    InPage {
+        body: Bytes,
+        index: usize,
+    },
+}
+
+impl RawRecord {
+    fn get(&self) -> &RawValue {
+        match self {
+            RawRecord::Owned(raw) => raw,
+            RawRecord::InPage { body, index } => {
+                // The page was read whole before, as text, so reading it again cannot fail.
+                let text = std::str::from_utf8(body).expect("a page read whole is text");
+                let envelope: Envelope<'_> =
+                    serde_json::from_str(text).expect("a page read whole has its records");
+                envelope.data[*index]
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for RawRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.get().get())
+    }
 }
 
 impl PartialEq for VomoRecord {
     fn eq(&self, other: &Self) -> bool {
-        let same_raw = self.raw.get() == other.raw.get();
+        let same_raw = self.raw().get() == other.raw().get();
         self.id == other.id
             && self.parent == other.parent
             && self.updated_at == other.updated_at
@@ -92,6 +127,11 @@ impl PartialEq for VomoRecord {
 }
 
 impl VomoRecord {
+    /// The whole record as VOMO sent it, text for text, for pushing downstream.
+    pub fn raw(&self) -> &RawValue {
+        self.raw.get()
+    }
+
     /// The record as a plugin receives it.
     pub fn entity(&self) -> Entity {
         Entity {
@@ -106,16 +146,17 @@ impl VomoRecord {
 
     /// Sets field `name` of the raw record, which is pushed downstream, to `value`.
     pub fn set_raw_field(&mut self, name: &str, value: Json) -> Result<(), String> {
-        let mut object: serde_json::Map<String, Json> = serde_json::from_str(self.raw.get())
+        let mut object: serde_json::Map<String, Json> = serde_json::from_str(self.raw().get())
             .map_err(|e| format!("record {} is not an object: {e}", self.id))?;
         object.insert(name.to_owned(), value);
-        self.raw = serde_json::value::to_raw_value(&object).map_err(|e| e.to_string())?;
+        let raw = serde_json::value::to_raw_value(&object).map_err(|e| e.to_string())?;
+        self.raw = RawRecord::Owned(raw);
         Ok(())
     }
 
     /// The whole record as a JSON tree.
     pub fn raw_json(&self) -> Json {
-        serde_json::from_str(self.raw.get()).unwrap_or(Json::Null)
+        serde_json::from_str(self.raw().get()).unwrap_or(Json::Null)
     }
 }
 
@@ -165,20 +206,31 @@ impl Meta {
 struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// Parses a listing page, or says what in it is malformed. Nothing of a malformed page is kept.
-pub fn parse_page(body: &[u8], schema: &RecordSchema) -> Result<Page, String> {
+pub fn parse_page(body: &Bytes, schema: &RecordSchema) -> Result<Page, String> {
+    // A well-formed page is read in one pass; any other is read again the slower way, which
+    // says what is wrong with it.
+    match read_whole(body, schema) {
+        Some(page) => Ok(page),
+        None => parse_page_slowly(body, schema),
+    }
+}
+
+/// Reads a well-formed page in one pass, each record where it lies; `None` for any other.
+fn read_whole(body: &Bytes, schema: &RecordSchema) -> Option<Page> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let listing = ListingSeed { schema, body }.deserialize(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    let next = next_link(listing.links.as_ref()).ok()?;
+    let records = listing.records?.into_iter().collect::<Result<_, _>>().ok()?;
+    let last_page = listing.meta.as_ref().and_then(Meta::last_page);
+    Some(Page { records, next, last_page })
+}
+
+/// Reads a page with each record first set apart as text, and says what in it is malformed.
+fn parse_page_slowly(body: &[u8], schema: &RecordSchema) -> Result<Page, String> {
     let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|_| diagnose(body))?;
-    // `links.next` is the documented stop condition: a page without it cannot say whether the
-    // listing ended, and taking it as the end would turn a short read into mass deletions.
-    let links =
-        envelope.links.ok_or("the envelope has no `links`: where the listing ends is unknown")?;
-    let next = match links.get("next") {
-        None => return Err("`links` has no `next`, so where the listing ends is unknown".into()),
-        Some(Json::Null) => None,
-        // The reference's examples spell a missing link as the string "null".
-        Some(Json::String(s)) if s == "null" || s.is_empty() => None,
-        Some(Json::String(s)) => Some(s.to_owned()),
-        Some(other) => return Err(format!("`links.next` is `{other}`, not a URL")),
-    };
+    let next = next_link(envelope.links.as_ref())?;
     let records = envelope
         .data
         .into_iter()
@@ -189,6 +241,116 @@ pub fn parse_page(body: &[u8], schema: &RecordSchema) -> Result<Page, String> {
         .collect::<Result<_, _>>()?;
     let last_page = envelope.meta.as_ref().and_then(Meta::last_page);
     Ok(Page { records, next, last_page })
+}
+
+/// The page after this one, from the envelope's `links`.
+fn next_link(links: Option<&Json>) -> Result<Option<String>, String> {
+    // `links.next` is the documented stop condition: a page without it cannot say whether the
+    // listing ended, and taking it as the end would turn a short read into mass deletions.
+    let links = links.ok_or("the envelope has no `links`: where the listing ends is unknown")?;
+    Ok(match links.get("next") {
+        None => return Err("`links` has no `next`, so where the listing ends is unknown".into()),
+        Some(Json::Null) => None,
+        // The reference's examples spell a missing link as the string "null".
+        Some(Json::String(s)) if s == "null" || s.is_empty() => None,
+        Some(Json::String(s)) => Some(s.to_owned()),
+        Some(other) => return Err(format!("`links.next` is `{other}`, not a URL")),
+    })
+}
+
+/// What one pass over a page read: each record, or why it cannot be read.
+struct Listing {
+    records: Option<Vec<Result<VomoRecord, String>>>,
+    links: Option<Json>,
+    meta: Option<Meta>,
+}
+
+/// Reads a page's envelope, its records parsed as they go by.
+struct ListingSeed<'s> {
+    schema: &'s RecordSchema,
+    body: &'s Bytes,
+}
+
+impl<'de> DeserializeSeed<'de> for ListingSeed<'_> {
+    type Value = Listing;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Listing, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListingSeed<'_> {
+    type Value = Listing;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a page envelope")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Listing, M::Error> {
+        let mut listing = Listing { records: None, links: None, meta: None };
+        let mut seen = (false, false, false);
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match key.as_ref() {
+                "data" if !seen.0 => {
+                    seen.0 = true;
+                    let seed = RecordsSeed { schema: self.schema, body: self.body };
+                    listing.records = Some(map.next_value_seed(seed)?);
+                }
+                "links" if !seen.1 => {
+                    seen.1 = true;
+                    listing.links = map.next_value()?;
+                }
+                "meta" if !seen.2 => {
+                    seen.2 = true;
+                    listing.meta = map.next_value()?;
+                }
+                "data" | "links" | "meta" => {
+                    return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(listing)
+    }
+}
+
+/// Reads a page's `data` list, each record parsed where it lies.
+struct RecordsSeed<'s> {
+    schema: &'s RecordSchema,
+    body: &'s Bytes,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_> {
+    type Value = Vec<Result<VomoRecord, String>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_> {
+    type Value = Vec<Result<VomoRecord, String>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(15));
+        while let Some(read) = seq.next_element_seed(RecordSeed { schema: self.schema })? {
+            let raw = RawRecord::InPage { body: self.body.clone(), index: records.len() };
+            records.push(finish(read, self.schema, raw));
+        }
+        Ok(records)
+    }
 }
 
 /// Why a body is not a page envelope, in words.
@@ -251,6 +413,11 @@ pub fn parse_raw(record: &RawValue, schema: &RecordSchema) -> Result<VomoRecord,
             false => e.to_string(),
         })?;
 
+    finish(read, schema, RawRecord::Owned(record.to_owned()))
+}
+
+/// The record one pass read, or why it cannot be read.
+fn finish(read: Read, schema: &RecordSchema, raw: RawRecord) -> Result<VomoRecord, String> {
     let id = read.id.ok_or("it has no `id`")??;
     let with_id = |reason: String| format!("id {id}: {reason}");
     let updated_at = read.updated_at.transpose().map_err(with_id)?.flatten();
@@ -258,7 +425,7 @@ pub fn parse_raw(record: &RawValue, schema: &RecordSchema) -> Result<VomoRecord,
         let name = schema.field_name(position);
         return Err(with_id(format!("field `{name}`: {error}")));
     }
-    Ok(VomoRecord { id, parent: None, updated_at, values: read.values, raw: record.to_owned() })
+    Ok(VomoRecord { id, parent: None, updated_at, values: read.values, raw })
 }
 
 /// What one pass over a record read. Each entry is the last value sent under its name, as a
@@ -474,6 +641,10 @@ mod tests {
         ])
     }
 
+    fn page(body: &'static [u8]) -> Result<Page, String> {
+        parse_page(&Bytes::from_static(body), &schema())
+    }
+
     #[test]
     fn a_quirky_page_parses() {
         let body = br#"{
@@ -486,7 +657,7 @@ mod tests {
                       "next": "https://h/v1/users?page=2"},
             "meta": {"current_page": "1", "per_page": "15", "last_page": "8"}
         }"#;
-        let page = parse_page(body, &schema()).expect("parses");
+        let page = page(body).expect("parses");
         assert_eq!(page.last_page, Some(8), "meta's numbers arrive as strings");
         assert_eq!(page.next.as_deref(), Some("https://h/v1/users?page=2"));
         assert_eq!(page.records[0].id, 8205);
@@ -529,12 +700,31 @@ mod tests {
         ];
         assert_eq!(record.values, expected, "the last value sent under a name counts");
         assert_eq!(record.id, 9);
-        assert_eq!(record.raw.get(), text, "the record is kept as sent");
+        assert_eq!(record.raw().get(), text, "the record is kept as sent");
+    }
+
+    #[test]
+    fn a_page_read_in_one_pass_keeps_each_record_as_sent() {
+        let body: &'static [u8] = br#"{"links": {"next": null}, "extra": [{"data": 1}],
+            "data": [{"id": 1, "email": "a\u0040x.org"}, {"id": 2}]}"#;
+        let fast = page(body).expect("parses");
+        let slow = parse_page_slowly(body, &schema()).expect("parses");
+        assert_eq!(fast, slow, "both ways read the same page");
+        assert_eq!(fast.records[0].raw().get(), r#"{"id": 1, "email": "a\u0040x.org"}"#);
+        assert_eq!(fast.records[0].values[0], Value::Text("a@x.org".into()));
+        assert_eq!(fast.records[1].raw().get(), r#"{"id": 2}"#);
+    }
+
+    #[test]
+    fn a_page_with_a_part_twice_or_a_record_that_is_no_object_is_malformed() {
+        assert!(page(br#"{"data": [], "data": [], "links": {"next": null}}"#).is_err());
+        let error = page(br#"{"data": [3], "links": {"next": null}}"#).expect_err("a number");
+        assert!(error.contains("record 1: `3` is not an object"), "{error}");
     }
 
     #[test]
     fn the_string_null_ends_the_listing() {
-        let page = parse_page(br#"{"data": [], "links": {"next": "null"}}"#, &schema());
+        let page = page(br#"{"data": [], "links": {"next": "null"}}"#);
         assert_eq!(page.expect("parses").next, None);
     }
 
@@ -542,23 +732,23 @@ mod tests {
     fn a_malformed_record_names_its_position_id_and_field() {
         let body =
             br#"{"data": [{"id": 1}, {"id": 2, "verified": "maybe"}], "links": {"next": null}}"#;
-        let error = parse_page(body, &schema()).expect_err("malformed");
+        let error = page(body).expect_err("malformed");
         assert!(error.contains("record 2: id 2: field `verified`"), "{error}");
     }
 
     #[test]
     fn a_page_without_data_or_json_is_malformed() {
-        assert!(parse_page(b"<html>", &schema()).expect_err("bad").contains("not JSON"));
-        assert!(parse_page(br#"{"items": []}"#, &schema()).expect_err("bad").contains("`data`"));
+        assert!(page(b"<html>").expect_err("bad").contains("not JSON"));
+        assert!(page(br#"{"items": []}"#).expect_err("bad").contains("`data`"));
         let bad_time = br#"{"data": [{"id": 3, "updated_at": "soon"}], "links": {"next": null}}"#;
-        assert!(parse_page(bad_time, &schema()).expect_err("bad").contains("`updated_at`"));
+        assert!(page(bad_time).expect_err("bad").contains("`updated_at`"));
     }
 
     #[test]
     fn a_page_that_cannot_say_where_the_listing_ends_is_malformed() {
-        let no_links = parse_page(br#"{"data": [{"id": 1}]}"#, &schema()).expect_err("bad");
+        let no_links = page(br#"{"data": [{"id": 1}]}"#).expect_err("bad");
         assert!(no_links.contains("no `links`"), "{no_links}");
-        let no_next = parse_page(br#"{"data": [], "links": {"first": "x"}}"#, &schema());
+        let no_next = page(br#"{"data": [], "links": {"first": "x"}}"#);
         assert!(no_next.expect_err("bad").contains("no `next`"));
     }
 }
