@@ -27,6 +27,26 @@ pub struct PartnerRow {
     pub deleted_at: Option<Micros>,
 }
 
+/// `columns` (a `SELECT` list) of a customer's resource's rows with the given ids (at most a
+/// few hundred).
+fn select_ids<DB>(columns: &str, customer: &str, resource: &str, ids: &[u64]) -> QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    DB::Arguments: Default,
+    for<'t> &'t str: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut select = QueryBuilder::new(columns);
+    select.push(" FROM partner_state WHERE customer = ").push_bind(customer);
+    select.push(" AND resource = ").push_bind(resource).push(" AND id IN (");
+    let mut list = select.separated(", ");
+    for id in ids {
+        list.push_bind(*id as i64);
+    }
+    select.push(")");
+    select
+}
+
 /// The columns of a whole row, as `partner_row` reads them.
 const ROW_COLUMNS: &str = "SELECT customer, resource, id, parent_id, updated_at, fingerprint, \
     fields, processed_at, deleted_at";
@@ -84,15 +104,7 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH) {
             on_pool!(self, |pool| {
-                let mut select = QueryBuilder::new(ROW_COLUMNS);
-                select.push(" FROM partner_state WHERE customer = ");
-                select.push_bind(customer).push(" AND resource = ").push_bind(resource);
-                select.push(" AND id IN (");
-                let mut list = select.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id as i64);
-                }
-                select.push(")");
+                let mut select = select_ids(ROW_COLUMNS, customer, resource, chunk);
                 let rows = select.build().fetch_all(pool).await.map_err(query_error(doing))?;
                 for row in rows {
                     out.push(partner_row(&row, doing)?);
@@ -114,14 +126,7 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH) {
             on_pool!(self, |pool| {
-                let mut select = QueryBuilder::new("SELECT id, updated_at FROM partner_state");
-                select.push(" WHERE customer = ").push_bind(customer);
-                select.push(" AND resource = ").push_bind(resource).push(" AND id IN (");
-                let mut list = select.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id as i64);
-                }
-                select.push(")");
+                let mut select = select_ids("SELECT id, updated_at", customer, resource, chunk);
                 let rows = select.build().fetch_all(pool).await.map_err(query_error(doing))?;
                 for row in rows {
                     let id: i64 = column(&row, "id", doing)?;

@@ -170,8 +170,8 @@ pub struct Page {
     pub last_page: Option<u32>,
 }
 
-/// A page's envelope with each record left as text: only the compared fields are ever parsed,
-/// which halves the CPU a full scan spends per record.
+/// A page's envelope with each record left as text: how a page the one pass refused is read
+/// to say what is wrong with it, and how a record's text is found again in its page.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow)]
